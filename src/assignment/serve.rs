@@ -1,0 +1,137 @@
+//! The visitor-facing flow shared by `GET /get_content` and `GET /variant`:
+//! previews, paused and concluded experiments, bots, traffic, stickiness, and
+//! the durable enrolment of new participants.
+
+use super::{Decision, decide};
+use crate::error::ApiError;
+use crate::experiment::{AssignmentMethod, Experiment};
+use crate::session::{UserId, VisitorSession};
+use crate::state::AppState;
+use crate::store::{Action, Applied, Event, Source};
+
+/// Which variant a request is served, and whether it counts.
+pub struct Served<'a> {
+    /// The experiment.
+    pub experiment: &'a Experiment,
+    /// Index of the variant served.
+    pub variant: usize,
+}
+
+/// Why a request is served without being counted, if it is not counted.
+pub fn uncounted_reason(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    experiment: &Experiment,
+    force: Option<&str>,
+) -> Result<Option<(&'static str, usize)>, ApiError> {
+    if let Some(force) = force {
+        let index = experiment
+            .variant_index(force)
+            .ok_or_else(|| ApiError::UnknownVariant(force.to_owned()))?;
+        return Ok(Some(("preview", index)));
+    }
+    if let Some(fixed) = experiment.fixed_variant() {
+        let reason = match experiment.status {
+            crate::experiment::Status::Paused => "paused",
+            _ => "concluded",
+        };
+        return Ok(Some((reason, fixed)));
+    }
+    if state.is_bot(req) {
+        state.metrics.bot_requests.inc();
+        return Ok(Some(("bot", experiment.control)));
+    }
+    Ok(None)
+}
+
+/// The counting unit of a visitor: the `X-User-Id` of this request (which the
+/// session then remembers), else the one remembered, else the visitor id.
+pub fn unit_id(session: &mut VisitorSession, user: Option<&UserId>) -> String {
+    if let Some(user) = user {
+        if session.state().user_id.as_deref() != Some(user.as_str()) {
+            session.update(|s| s.user_id = Some(user.as_str().to_owned()));
+        }
+        return user.as_str().to_owned();
+    }
+    let state = session.state();
+    state.user_id.clone().unwrap_or_else(|| state.visitor_id.clone())
+}
+
+/// Resolves the variant for a visitor, assigning and enrolling when needed.
+pub async fn serve<'a>(
+    state: &'a AppState,
+    req: &actix_web::HttpRequest,
+    experiment_name: Option<&str>,
+    force: Option<&str>,
+    session: &mut VisitorSession,
+) -> Result<Served<'a>, ApiError> {
+    let experiment = state
+        .experiments
+        .get(experiment_name)
+        .ok_or_else(|| ApiError::UnknownExperiment(experiment_name.unwrap_or_default().into()))?;
+    let user = UserId::from_request(req)?;
+    if let Some((reason, variant)) = uncounted_reason(state, req, experiment, force)? {
+        state.metrics.uncounted.with_label_values(&[reason]).inc();
+        return Ok(Served { experiment, variant });
+    }
+    let unit = unit_id(session, user.as_ref());
+    let name = experiment.name.as_str();
+    // With hash assignment, a given user id decides even over an older cookie.
+    let computed = (experiment.assignment == AssignmentMethod::Hash && user.is_some())
+        .then(|| decide(experiment, &unit));
+    let kept = session.state().assignment(name).and_then(|a| match &a.variant {
+        None => Some(Decision::NotEnrolled),
+        Some(v) => experiment.variant_index(v).map(Decision::Enrolled),
+    });
+    let decision = match (kept, computed) {
+        (Some(kept), None) => return Ok(served(state, experiment, kept)),
+        (Some(kept), Some(computed)) if kept == computed => {
+            return Ok(served(state, experiment, kept));
+        }
+        (_, Some(computed)) => computed,
+        (None, None) => decide(experiment, &unit),
+    };
+    let Decision::Enrolled(index) = decision else {
+        session.update(|s| s.set_assignment(name, None));
+        return Ok(served(state, experiment, decision));
+    };
+    let event = Event {
+        experiment: experiment.name.clone(),
+        variant: experiment.variants[index].name.clone(),
+        unit_id: unit,
+        action: Action::Enroll,
+        source: Source::Browser,
+        event_id: None,
+        at: crate::clock::now_secs(),
+    };
+    let applied = state.writer.record(event).await.map_err(ApiError::internal)?;
+    // A unit already enrolled elsewhere (another device, another instance) keeps its variant.
+    let index = match applied {
+        Applied::Enrolled { variant, .. } => experiment.variant_index(&variant).unwrap_or(index),
+        _ => index,
+    };
+    state
+        .metrics
+        .events
+        .with_label_values(&[name, experiment.variants[index].name.as_str(), "enroll"])
+        .inc();
+    let variant_name = experiment.variants[index].name.as_str().to_owned();
+    session.update(|s| s.set_assignment(name, Some(&variant_name)));
+    Ok(Served {
+        experiment,
+        variant: index,
+    })
+}
+
+fn served<'a>(state: &AppState, experiment: &'a Experiment, decision: Decision) -> Served<'a> {
+    match decision {
+        Decision::Enrolled(variant) => Served { experiment, variant },
+        Decision::NotEnrolled => {
+            state.metrics.uncounted.with_label_values(&["not_enrolled"]).inc();
+            Served {
+                experiment,
+                variant: experiment.control,
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Layered configuration: a TOML file, an optional `config/local.toml`, then
+//! `SPLITCAST__SECTION__KEY` environment variables. The raw form is parsed
+//! once into [`Settings`]; every rule of the contract is checked here, and a
+//! failure is one line naming the key.
+
+mod experiments;
+mod notifiers;
+mod redacted;
+mod sections;
+
+pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
+pub use sections::{
+    AdminSettings, ContentSecurity, Environment, IngestSettings, NotifyPolicy, NotifySettings,
+    SameSitePolicy, ServerSettings, SessionSettings, StorageSettings,
+};
+
+use crate::experiment::Experiments;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The file read when neither `--config` nor `SPLITCAST_CONFIG` names one.
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+/// Read after the named file when it exists, for local overrides.
+pub const LOCAL_CONFIG_PATH: &str = "config/local.toml";
+
+/// A configuration that cannot be used. The message is one line that names
+/// the offending key and never carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    pub(crate) fn at(key: impl std::fmt::Display, problem: impl std::fmt::Display) -> Self {
+        Self(format!("{key}: {problem}"))
+    }
+}
+
+/// The validated configuration of one splitcast process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `development` or `production` (strict checks).
+    pub environment: Environment,
+    /// Listener, workers, static files, CORS, body limit.
+    pub server: ServerSettings,
+    /// The session cookie.
+    pub session: SessionSettings,
+    /// Where events are stored.
+    pub storage: StorageSettings,
+    /// The `/results` token.
+    pub admin: AdminSettings,
+    /// Authentication of `POST /webhook`.
+    pub ingest: IngestSettings,
+    /// The configured experiments.
+    pub experiments: Experiments,
+    /// What produces notifications, and how.
+    pub notify: NotifySettings,
+    /// The enabled notifiers, in name order.
+    pub notifiers: Vec<NotifierSettings>,
+    /// Warnings to log at start (e.g. a production setup with only `log`).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    environment: Environment,
+    #[serde(default)]
+    server: ServerSettings,
+    #[serde(default)]
+    session: sections::RawSession,
+    #[serde(default)]
+    storage: StorageSettings,
+    #[serde(default)]
+    admin: AdminSettings,
+    #[serde(default)]
+    ingest: IngestSettings,
+    #[serde(default)]
+    experiments: BTreeMap<String, experiments::RawExperiment>,
+    #[serde(default)]
+    notify: NotifySettings,
+    #[serde(default)]
+    notifiers: BTreeMap<String, notifiers::RawNotifier>,
+}
+
+/// Where to read the configuration from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The main file; [`DEFAULT_CONFIG_PATH`] when `None`.
+    pub file: Option<PathBuf>,
+    /// Whether to read [`LOCAL_CONFIG_PATH`] too.
+    pub local_file: bool,
+    /// Environment variables to apply; the process environment when `None`.
+    pub env: Option<HashMap<String, String>>,
+}
+
+impl Sources {
+    /// The sources a server process uses: the file, `config/local.toml` and
+    /// the process environment.
+    pub fn process(file: Option<PathBuf>) -> Self {
+        Self {
+            file,
+            local_file: true,
+            env: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads and validates the configuration.
+    pub fn load(sources: Sources) -> Result<Self, ConfigError> {
+        let path = sources
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        if !path.exists() {
+            return Err(ConfigError(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
+        }
+        let mut builder = config::Config::builder().add_source(
+            config::File::from(path.as_path()).format(config::FileFormat::Toml),
+        );
+        if sources.local_file && Path::new(LOCAL_CONFIG_PATH) != path {
+            builder = builder.add_source(
+                config::File::with_name(LOCAL_CONFIG_PATH)
+                    .format(config::FileFormat::Toml)
+                    .required(false),
+            );
+        }
+        let env = config::Environment::with_prefix("SPLITCAST")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(sources.env);
+        let raw: RawSettings = builder
+            .add_source(env)
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
+        Self::from_raw(raw)
+    }
+
+    /// Parses configuration text (TOML) with no other source; for tests and
+    /// tools.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawSettings = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Self, ConfigError> {
+        let production = raw.environment == Environment::Production;
+        raw.server.validate()?;
+        let session = raw.session.validate(production)?;
+        let experiments = experiments::validate(raw.experiments)?;
+        raw.notify.validate()?;
+        let notifiers = notifiers::validate(raw.notifiers)?;
+        let mut warnings = Vec::new();
+        if session.generated_key {
+            warnings.push(
+                "session.secret_key is empty: a random key was generated, so sessions \
+                 end at restart and instances cannot share visitors"
+                    .to_owned(),
+            );
+        }
+        if production {
+            if !raw.admin.is_configured() {
+                return Err(ConfigError::at(
+                    "admin.token",
+                    "is required when environment = \"production\"",
+                ));
+            }
+            if notifiers
+                .iter()
+                .all(|n| matches!(n.target, NotifierTarget::Log))
+            {
+                warnings.push(
+                    "production setup whose only notifier is `log`: nobody will be told in chat"
+                        .to_owned(),
+                );
+            }
+        } else if !raw.admin.is_configured() {
+            warnings.push("admin.token is empty: /results is open (development only)".to_owned());
+        }
+        Ok(Self {
+            environment: raw.environment,
+            server: raw.server,
+            session,
+            storage: raw.storage,
+            admin: raw.admin,
+            ingest: raw.ingest,
+            experiments,
+            notify: raw.notify,
+            notifiers,
+            warnings,
+        })
+    }
+
+    /// The effective configuration as TOML, with every secret redacted.
+    pub fn redacted_toml(&self) -> String {
+        redacted::render(self)
+    }
+}
+
+/// The `config` crate's messages can span lines; the contract wants one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

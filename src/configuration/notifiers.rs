@@ -1,0 +1,234 @@
+//! `[notifiers.NAME]` tables, parsed into [`NotifierSettings`].
+
+use super::ConfigError;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a notifier can be told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifierEvent {
+    /// Page views with the `immediate` policy.
+    PageView,
+    /// Conversions with the `immediate` policy.
+    Conversion,
+    /// Periodic digests of `digest` policy events.
+    Digest,
+    /// Significance verdict changes.
+    Significance,
+}
+
+impl NotifierEvent {
+    /// Every kind; the default of `events`.
+    pub const ALL: [NotifierEvent; 4] = [
+        NotifierEvent::PageView,
+        NotifierEvent::Conversion,
+        NotifierEvent::Digest,
+        NotifierEvent::Significance,
+    ];
+}
+
+/// The service a notifier talks to, with its validated credentials.
+#[derive(Debug, Clone)]
+pub enum NotifierTarget {
+    /// Through tracing, offline.
+    Log,
+    /// A BlipHQ-style Bearer JSON API.
+    Bliphq {
+        /// Endpoint.
+        url: String,
+        /// Bearer token.
+        api_key: SecretString,
+    },
+    /// Telegram Bot API `sendMessage`.
+    Telegram {
+        /// Bot token (sits in the URL path).
+        bot_token: SecretString,
+        /// Target chat id or `@channel`.
+        chat_id: String,
+        /// API root, overridable for tests and proxies.
+        api_base: String,
+    },
+    /// Discord webhook execute.
+    Discord {
+        /// The webhook URL, itself a credential.
+        webhook_url: SecretString,
+    },
+    /// A Standard Webhooks signed POST.
+    Webhook {
+        /// Endpoint.
+        url: String,
+        /// `whsec_` secret.
+        secret: SecretString,
+    },
+}
+
+impl NotifierTarget {
+    /// The `kind` key of this target.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Log => "log",
+            Self::Bliphq { .. } => "bliphq",
+            Self::Telegram { .. } => "telegram",
+            Self::Discord { .. } => "discord",
+            Self::Webhook { .. } => "webhook",
+        }
+    }
+}
+
+/// One enabled notifier.
+#[derive(Debug, Clone)]
+pub struct NotifierSettings {
+    /// Its table key.
+    pub name: String,
+    /// Where it sends.
+    pub target: NotifierTarget,
+    /// The kinds it receives.
+    pub events: Vec<NotifierEvent>,
+    /// Its token-bucket rate; `None` is unlimited.
+    pub rate_per_minute: Option<u32>,
+}
+
+impl NotifierSettings {
+    /// Whether it wants `event`.
+    pub fn wants(&self, event: NotifierEvent) -> bool {
+        self.events.contains(&event)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotifier {
+    kind: String,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    events: Option<Vec<NotifierEvent>>,
+    rate_per_minute: Option<u32>,
+    url: Option<String>,
+    api_key: Option<SecretString>,
+    bot_token: Option<SecretString>,
+    chat_id: Option<String>,
+    api_base: Option<String>,
+    webhook_url: Option<SecretString>,
+    secret: Option<SecretString>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+pub(super) fn validate(
+    raw: BTreeMap<String, RawNotifier>,
+) -> Result<Vec<NotifierSettings>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, notifier) in raw {
+        if let Some(settings) = parse_notifier(&name, notifier)? {
+            out.push(settings);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSettings>, ConfigError> {
+    let at = |field: &str| format!("notifiers.{name}.{field}");
+    let present: [(&str, bool); 7] = [
+        ("url", raw.url.is_some()),
+        ("api_key", raw.api_key.is_some()),
+        ("bot_token", raw.bot_token.is_some()),
+        ("chat_id", raw.chat_id.is_some()),
+        ("api_base", raw.api_base.is_some()),
+        ("webhook_url", raw.webhook_url.is_some()),
+        ("secret", raw.secret.is_some()),
+    ];
+    let allowed: &[&str] = match raw.kind.as_str() {
+        "log" => &[],
+        "bliphq" => &["url", "api_key"],
+        "telegram" => &["bot_token", "chat_id", "api_base"],
+        "discord" => &["webhook_url"],
+        "webhook" => &["url", "secret"],
+        other => {
+            return Err(ConfigError::at(
+                at("kind"),
+                format!("unknown kind {other:?} (log, bliphq, telegram, discord or webhook)"),
+            ));
+        }
+    };
+    if let Some((field, _)) = present.iter().find(|(f, p)| *p && !allowed.contains(f)) {
+        return Err(ConfigError::at(
+            at(field),
+            format!("is not a key of kind {:?}", raw.kind),
+        ));
+    }
+    if !raw.enabled {
+        return Ok(None);
+    }
+    let text = |field: &str, value: Option<String>| -> Result<String, ConfigError> {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| ConfigError::at(at(field), "is required when the notifier is enabled"))
+    };
+    let secret = |field: &str, value: Option<SecretString>| -> Result<SecretString, ConfigError> {
+        value
+            .filter(|v| !v.expose_secret().trim().is_empty())
+            .ok_or_else(|| ConfigError::at(at(field), "is required when the notifier is enabled"))
+    };
+    let http_url = |field: &str, value: &str| -> Result<(), ConfigError> {
+        if value.starts_with("http://") || value.starts_with("https://") {
+            Ok(())
+        } else {
+            Err(ConfigError::at(at(field), "must be an http:// or https:// URL"))
+        }
+    };
+    let (target, default_rate) = match raw.kind.as_str() {
+        "log" => (NotifierTarget::Log, None),
+        "bliphq" => {
+            let url = text("url", raw.url)?;
+            http_url("url", &url)?;
+            let api_key = secret("api_key", raw.api_key)?;
+            (NotifierTarget::Bliphq { url, api_key }, Some(60))
+        }
+        "telegram" => {
+            let bot_token = secret("bot_token", raw.bot_token)?;
+            let chat_id = text("chat_id", raw.chat_id)?;
+            let api_base = raw
+                .api_base
+                .unwrap_or_else(|| "https://api.telegram.org".into())
+                .trim_end_matches('/')
+                .to_owned();
+            http_url("api_base", &api_base)?;
+            let target = NotifierTarget::Telegram { bot_token, chat_id, api_base };
+            (target, Some(20))
+        }
+        "discord" => {
+            let webhook_url = secret("webhook_url", raw.webhook_url)?;
+            // Checked without echoing the value: the URL is a credential.
+            http_url("webhook_url", webhook_url.expose_secret())?;
+            (NotifierTarget::Discord { webhook_url }, Some(30))
+        }
+        _ => {
+            let url = text("url", raw.url)?;
+            http_url("url", &url)?;
+            let secret = secret("secret", raw.secret)?;
+            let valid = secret
+                .expose_secret()
+                .strip_prefix("whsec_")
+                .is_some_and(|b64| base64::engine::general_purpose::STANDARD.decode(b64).is_ok());
+            if !valid {
+                return Err(ConfigError::at(at("secret"), "must be whsec_ followed by base64"));
+            }
+            (NotifierTarget::Webhook { url, secret }, None)
+        }
+    };
+    if raw.rate_per_minute == Some(0) {
+        return Err(ConfigError::at(at("rate_per_minute"), "must be positive"));
+    }
+    let events = raw.events.unwrap_or_else(|| NotifierEvent::ALL.to_vec());
+    Ok(Some(NotifierSettings {
+        name: name.to_owned(),
+        target,
+        events,
+        rate_per_minute: raw.rate_per_minute.or(default_rate),
+    }))
+}

@@ -1,0 +1,120 @@
+//! The effective configuration as `check-config` prints it: every secret is
+//! replaced by a marker that tells only whether it is set.
+
+use super::{NotifierTarget, Settings};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+fn redact(secret: &SecretString) -> &'static str {
+    if secret.expose_secret().is_empty() {
+        ""
+    } else {
+        "[redacted]"
+    }
+}
+
+/// A storage URL without its password.
+fn redact_url(url: &SecretString) -> String {
+    let url = url.expose_secret();
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:[redacted]{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(super) fn render(settings: &Settings) -> String {
+    let mut experiments = serde_json::Map::new();
+    for e in settings.experiments.iter() {
+        let variants: Vec<Value> = e
+            .variants
+            .iter()
+            .map(|v| {
+                let content: Value =
+                    serde_json::from_slice(&v.content_json).unwrap_or(Value::Null);
+                json!({"name": v.name, "weight": v.share, "content": content})
+            })
+            .collect();
+        let is_default = settings.experiments.default_experiment().name == e.name;
+        experiments.insert(
+            e.name.to_string(),
+            json!({
+                "default": is_default,
+                "status": e.status,
+                "assignment": e.assignment,
+                "traffic": e.traffic,
+                "goals": e.goals,
+                "control": e.control().name,
+                "winner": e.winner.map(|w| e.variants[w].name.to_string()).unwrap_or_default(),
+                "seed": e.seed,
+                "variants": variants,
+            }),
+        );
+    }
+    let mut notifiers = serde_json::Map::new();
+    for n in &settings.notifiers {
+        let mut table = json!({"kind": n.target.kind(), "enabled": true, "events": n.events});
+        if let Some(rate) = n.rate_per_minute {
+            table["rate_per_minute"] = json!(rate);
+        }
+        match &n.target {
+            NotifierTarget::Log => {}
+            NotifierTarget::Bliphq { url, api_key } => {
+                table["url"] = json!(url);
+                table["api_key"] = json!(redact(api_key));
+            }
+            NotifierTarget::Telegram { bot_token, chat_id, api_base } => {
+                table["bot_token"] = json!(redact(bot_token));
+                table["chat_id"] = json!(chat_id);
+                table["api_base"] = json!(api_base);
+            }
+            NotifierTarget::Discord { webhook_url } => {
+                table["webhook_url"] = json!(redact(webhook_url));
+            }
+            NotifierTarget::Webhook { url, secret } => {
+                table["url"] = json!(url);
+                table["secret"] = json!(redact(secret));
+            }
+        }
+        notifiers.insert(n.name.clone(), table);
+    }
+    let s = &settings.session;
+    let effective = json!({
+        "environment": settings.environment,
+        "server": settings.server,
+        "session": {
+            "cookie_name": s.cookie_name,
+            "secret_key": if s.generated_key { "" } else { "[redacted]" },
+            "content_security": s.content_security,
+            "secure": s.secure,
+            "same_site": s.same_site,
+            "max_age_days": s.max_age_days,
+        },
+        "storage": {"url": redact_url(&settings.storage.url)},
+        "admin": {"token": redact(&settings.admin.token)},
+        "ingest": {
+            "token": redact(&settings.ingest.token),
+            "signing_secret": redact(&settings.ingest.signing_secret),
+        },
+        "notify": settings.notify,
+        "experiments": experiments,
+        "notifiers": notifiers,
+    });
+    toml::to_string_pretty(&effective).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_password_is_hidden_but_the_rest_of_the_url_is_kept() {
+        let url = SecretString::from("postgres://app:hunter2@db.internal:5432/ab");
+        assert_eq!(redact_url(&url), "postgres://app:[redacted]@db.internal:5432/ab");
+        let plain = SecretString::from("sqlite://data/splitcast.db");
+        assert_eq!(redact_url(&plain), "sqlite://data/splitcast.db");
+    }
+}

@@ -1,0 +1,20 @@
+//! splitcast: a self-hosted, server-side A/B testing service.
+//!
+//! A page calls `GET /get_content`; splitcast assigns the visitor a variant,
+//! keeps it in a signed cookie session, answers the variant's content, and
+//! durably counts views and conversions.
+
+pub mod assignment;
+pub mod cli;
+pub mod clock;
+pub mod configuration;
+pub mod error;
+pub mod experiment;
+pub mod metrics;
+pub mod names;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,148 @@
+//! `POST /track_view` and `POST /track_conversion`, posted by the page's JS.
+
+use super::body::{parse_json, read_body};
+use crate::assignment::serve::{uncounted_reason, unit_id};
+use crate::error::ApiError;
+use crate::experiment::Experiment;
+use crate::names::Goal;
+use crate::session::{UserId, VisitorSession};
+use crate::state::AppState;
+use crate::store::{Action, Applied, Event, Source};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+/// The query of both tracking endpoints.
+#[derive(Debug, Deserialize)]
+pub struct TrackQuery {
+    experiment: Option<String>,
+    goal: Option<String>,
+    force: Option<String>,
+}
+
+/// The optional JSON body of `POST /track_conversion`.
+#[derive(Debug, Default, Deserialize)]
+struct ConversionBody {
+    experiment: Option<String>,
+    goal: Option<String>,
+}
+
+/// Records a page view of the visitor's variant.
+pub async fn track_view(
+    req: HttpRequest,
+    query: web::Query<TrackQuery>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    session: VisitorSession,
+) -> Result<HttpResponse, ApiError> {
+    read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let experiment = find_experiment(&state, query.experiment.as_deref())?;
+    track(&state, &req, experiment, query.force.as_deref(), Action::View, session).await
+}
+
+/// Records a conversion; the goal comes from the query or the JSON body,
+/// else the experiment's first goal.
+pub async fn track_conversion(
+    req: HttpRequest,
+    query: web::Query<TrackQuery>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    session: VisitorSession,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let body: ConversionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ConversionBody::default()
+    } else {
+        parse_json(&body)?
+    };
+    let query = query.into_inner();
+    let experiment = find_experiment(&state, query.experiment.or(body.experiment).as_deref())?;
+    let goal = match query.goal.or(body.goal) {
+        None => experiment.default_goal().clone(),
+        Some(name) => experiment
+            .goal(&name)
+            .cloned()
+            .ok_or(ApiError::UnknownGoal(name))?,
+    };
+    track(&state, &req, experiment, query.force.as_deref(), Action::Convert(goal), session).await
+}
+
+fn find_experiment<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Experiment, ApiError> {
+    state
+        .experiments
+        .get(name)
+        .ok_or_else(|| ApiError::UnknownExperiment(name.unwrap_or_default().to_owned()))
+}
+
+async fn track(
+    state: &AppState,
+    req: &HttpRequest,
+    experiment: &Experiment,
+    force: Option<&str>,
+    action: Action,
+    mut session: VisitorSession,
+) -> Result<HttpResponse, ApiError> {
+    let user = UserId::from_request(req)?;
+    if let Some((reason, _)) = uncounted_reason(state, req, experiment, force)? {
+        state.metrics.uncounted.with_label_values(&[reason]).inc();
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let name = experiment.name.as_str();
+    let assignment = session.state().assignment(name);
+    let variant = match assignment.map(|a| a.variant.as_deref()) {
+        None => return Err(ApiError::NotAssigned(name.to_owned())),
+        // Drawn out of the traffic share: served the control, never counted.
+        Some(None) => {
+            state.metrics.uncounted.with_label_values(&["not_enrolled"]).inc();
+            return Ok(HttpResponse::NoContent().finish());
+        }
+        Some(Some(variant)) => experiment
+            .variant_index(variant)
+            .map(|i| experiment.variants[i].name.clone())
+            .ok_or_else(|| ApiError::NotAssigned(name.to_owned()))?,
+    };
+    let unit = unit_id(&mut session, user.as_ref());
+    let goal = match &action {
+        Action::Convert(goal) => Some(goal.clone()),
+        _ => None,
+    };
+    let event = Event {
+        experiment: experiment.name.clone(),
+        variant: variant.clone(),
+        unit_id: unit,
+        action,
+        source: Source::Browser,
+        event_id: None,
+        at: crate::clock::now_secs(),
+    };
+    let applied = state.writer.record(event).await.map_err(ApiError::internal)?;
+    let label = match &applied {
+        Applied::Viewed { .. } => "view",
+        Applied::Converted { first: true } => "conversion",
+        Applied::Converted { first: false } => "repeat_conversion",
+        _ => "other",
+    };
+    state
+        .metrics
+        .events
+        .with_label_values(&[name, variant.as_str(), label])
+        .inc();
+    if let Some(goal) = goal {
+        remember_goal(&mut session, name, &goal);
+    }
+    session.save()?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn remember_goal(session: &mut VisitorSession, experiment: &str, goal: &Goal) {
+    let known = session
+        .state()
+        .assignment(experiment)
+        .is_some_and(|a| a.goals.iter().any(|g| g == goal.as_str()));
+    if !known {
+        session.update(|s| {
+            if let Some(a) = s.assignment_mut(experiment) {
+                a.goals.push(goal.as_str().to_owned());
+            }
+        });
+    }
+}

@@ -1,0 +1,98 @@
+//! Building and running the application: exactly what production starts,
+//! and what the tests start too.
+
+use crate::configuration::Settings;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::session;
+use crate::state::AppState;
+use crate::store::{self, EventWriter, SqlStore};
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::Condition;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
+/// A bound, ready-to-run splitcast server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Arc<SqlStore>,
+}
+
+impl Application {
+    /// Opens the store (running migrations), starts the workers and binds the
+    /// listener (`server.port = 0` picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        for warning in &settings.warnings {
+            tracing::warn!("{warning}");
+        }
+        let store = store::open(&settings.storage.url)
+            .await
+            .context("cannot open the store")?;
+        let writer = EventWriter::start(store.clone());
+        let address = (settings.server.host.as_str(), settings.server.port);
+        let listener = TcpListener::bind(address)
+            .with_context(|| format!("cannot bind {}:{}", address.0, address.1))?;
+        let port = listener.local_addr()?.port();
+        let host = settings.server.host.clone();
+        let workers = settings.server.worker_count();
+        let state = web::Data::new(AppState {
+            experiments: settings.experiments.clone(),
+            writer,
+            store: store.clone(),
+            metrics: Metrics::new(),
+            bots: isbot::Bots::default(),
+            settings,
+        });
+        let server = HttpServer::new(move || {
+            let settings = &state.settings;
+            App::new()
+                .wrap(session::middleware(&settings.session))
+                .wrap(Condition::new(
+                    !settings.server.cors_allowed_origins.is_empty(),
+                    cors(&settings.server.cors_allowed_origins),
+                ))
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(routes::query_config())
+                .configure(routes::configure)
+                .service(routes::static_files(&settings.server.static_dir))
+                .default_service(web::to(routes::not_found))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, workers, "listening on http://{host}:{port}");
+        Ok(Self { port, server, store })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The store, for tests and tools that inspect it.
+    pub fn store(&self) -> Arc<SqlStore> {
+        self.store.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .supports_credentials()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers(["content-type", "x-user-id"])
+        .expose_headers(["x-experiment", "x-variant"])
+        .max_age(3600)
+}

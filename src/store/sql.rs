@@ -1,0 +1,205 @@
+//! The SQL store, shared by SQLite and PostgreSQL through sqlx's `Any`
+//! driver: the statements below are valid on both (`$n` parameters,
+//! `ON CONFLICT`, `RETURNING`).
+
+use super::{Action, Applied, Counter, Event, Store, StoreError};
+use sqlx::AnyPool;
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+
+/// Which database is behind the pool, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (WAL).
+    Sqlite,
+    /// PostgreSQL, possibly shared by several instances.
+    Postgres,
+}
+
+/// The SQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pub(super) pool: AnyPool,
+    pub(super) backend: Backend,
+}
+
+/// Counter increments of one batch, keyed (experiment, variant, metric, goal)
+/// and applied in key order so that concurrent instances lock rows in the
+/// same order.
+type Increments = BTreeMap<(String, String, &'static str, String), i64>;
+
+impl SqlStore {
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    async fn apply(&self, events: &[Event]) -> Result<Vec<Applied>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut increments = Increments::new();
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(apply_one(&mut tx, event, &mut increments).await?);
+        }
+        for ((experiment, variant, metric, goal), by) in increments {
+            sqlx::query(
+                "INSERT INTO counters (experiment, variant, metric, goal, value) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (experiment, variant, metric, goal) \
+                 DO UPDATE SET value = counters.value + excluded.value",
+            )
+            .bind(experiment)
+            .bind(variant)
+            .bind(metric)
+            .bind(goal)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
+        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT experiment, variant, metric, goal, value FROM counters \
+             ORDER BY experiment, variant, metric, goal",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(experiment, variant, metric, goal, value)| Counter {
+                experiment,
+                variant,
+                metric,
+                goal,
+                value,
+            })
+            .collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn apply_one(
+    conn: &mut AnyConnection,
+    event: &Event,
+    increments: &mut Increments,
+) -> Result<Applied, StoreError> {
+    let experiment = event.experiment.as_str();
+    let mut count = |variant: &str, metric: &'static str, goal: &str| {
+        *increments
+            .entry((experiment.to_owned(), variant.to_owned(), metric, goal.to_owned()))
+            .or_default() += 1;
+    };
+    if let Some(id) = &event.event_id {
+        let fresh = sqlx::query(
+            "INSERT INTO ingest_ids (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(event.at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            return Ok(Applied::DuplicateId);
+        }
+    }
+    let new = sqlx::query(
+        "INSERT INTO participants (experiment, unit_id, variant, source, views, created_at) \
+         VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(experiment)
+    .bind(&event.unit_id)
+    .bind(event.variant.as_str())
+    .bind(event.source.as_str())
+    .bind(event.at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if new {
+        count(event.variant.as_str(), "participants", "");
+    } else {
+        let recorded: String = sqlx::query_scalar(
+            "SELECT variant FROM participants WHERE experiment = $1 AND unit_id = $2",
+        )
+        .bind(experiment)
+        .bind(&event.unit_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if event.action == Action::Enroll {
+            return Ok(Applied::Enrolled {
+                new,
+                variant: recorded,
+            });
+        }
+        if recorded != event.variant.as_str() {
+            if let Some(id) = &event.event_id {
+                // The rejected event must not consume its id: a corrected retry may reuse it.
+                sqlx::query("DELETE FROM ingest_ids WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            return Ok(Applied::VariantMismatch { recorded });
+        }
+    }
+    let variant = event.variant.as_str();
+    Ok(match &event.action {
+        Action::Enroll => Applied::Enrolled {
+            new,
+            variant: variant.to_owned(),
+        },
+        Action::View => {
+            let views: i64 = sqlx::query_scalar(
+                "UPDATE participants SET views = views + 1 \
+                 WHERE experiment = $1 AND unit_id = $2 RETURNING views",
+            )
+            .bind(experiment)
+            .bind(&event.unit_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            count(variant, "views", "");
+            if views == 1 {
+                count(variant, "unique_views", "");
+            }
+            Applied::Viewed { unique: views == 1 }
+        }
+        Action::Convert(goal) => {
+            let repeats: i64 = sqlx::query_scalar(
+                "INSERT INTO conversions (experiment, goal, unit_id, variant, repeats, created_at) \
+                 VALUES ($1, $2, $3, $4, 0, $5) \
+                 ON CONFLICT (experiment, goal, unit_id) \
+                 DO UPDATE SET repeats = conversions.repeats + 1 RETURNING repeats",
+            )
+            .bind(experiment)
+            .bind(goal.as_str())
+            .bind(&event.unit_id)
+            .bind(variant)
+            .bind(event.at)
+            .fetch_one(&mut *conn)
+            .await?;
+            count(variant, "total_conversions", goal.as_str());
+            if repeats == 0 {
+                count(variant, "conversions", goal.as_str());
+            }
+            Applied::Converted {
+                first: repeats == 0,
+            }
+        }
+    })
+}

@@ -1,0 +1,47 @@
+//! The embedded SQLite store: WAL journal, full fsync at commit (group
+//! commit amortises it), the file and its folder created at start.
+
+use super::sql::{Backend, SqlStore};
+use super::StoreError;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+use std::path::Path;
+use std::time::Duration;
+
+pub(super) async fn open(url: &str) -> Result<SqlStore, StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Err(StoreError::Url(
+            "an SQLite URL must name a file (events must survive a restart)".into(),
+        ));
+    }
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&format!("sqlite://{path}?mode=rwc"))
+        .await?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    Ok(SqlStore {
+        pool,
+        backend: Backend::Sqlite,
+    })
+}
