@@ -12,7 +12,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPLITCAST_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log line format.
-    #[arg(long, global = true, env = "SPLITCAST_LOG_FORMAT", value_enum, default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "SPLITCAST_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty"
+    )]
     pub log_format: LogFormat,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]

@@ -110,7 +110,10 @@ pub struct Experiments {
 impl Experiments {
     /// Builds the set; `default` indexes `list` and must be valid.
     pub fn new(list: Vec<Experiment>, default: usize) -> Self {
-        assert!(default < list.len(), "default experiment index out of range");
+        assert!(
+            default < list.len(),
+            "default experiment index out of range"
+        );
         Self { list, default }
     }
 

@@ -20,23 +20,34 @@ pub struct Metrics {
 impl Metrics {
     /// A fresh registry with every metric registered.
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("splitcast".into()), None)
-            .expect("a static prefix is valid");
+        let registry =
+            Registry::new_custom(Some("splitcast".into()), None).expect("a static prefix is valid");
         let events = IntCounterVec::new(
-            Opts::new("events_total", "Events recorded, by experiment, variant and action"),
+            Opts::new(
+                "events_total",
+                "Events recorded, by experiment, variant and action",
+            ),
             &["experiment", "variant", "action"],
         )
         .expect("valid metric");
-        let bot_requests =
-            IntCounter::new("bot_requests_total", "Requests from bots (served, never counted)")
-                .expect("valid metric");
+        let bot_requests = IntCounter::new(
+            "bot_requests_total",
+            "Requests from bots (served, never counted)",
+        )
+        .expect("valid metric");
         let uncounted = IntCounterVec::new(
-            Opts::new("uncounted_requests_total", "Requests served but not counted, by reason"),
+            Opts::new(
+                "uncounted_requests_total",
+                "Requests served but not counted, by reason",
+            ),
             &["reason"],
         )
         .expect("valid metric");
         let notifications = IntCounterVec::new(
-            Opts::new("notifications_total", "Notification attempts by notifier and outcome"),
+            Opts::new(
+                "notifications_total",
+                "Notification attempts by notifier and outcome",
+            ),
             &["notifier", "outcome"],
         )
         .expect("valid metric");

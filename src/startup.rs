@@ -67,7 +67,11 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening on http://{host}:{port}");
-        Ok(Self { port, server, store })
+        Ok(Self {
+            port,
+            server,
+            store,
+        })
     }
 
     /// The bound port.

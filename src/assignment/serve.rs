@@ -54,7 +54,10 @@ pub fn unit_id(session: &mut VisitorSession, user: Option<&UserId>) -> String {
         return user.as_str().to_owned();
     }
     let state = session.state();
-    state.user_id.clone().unwrap_or_else(|| state.visitor_id.clone())
+    state
+        .user_id
+        .clone()
+        .unwrap_or_else(|| state.visitor_id.clone())
 }
 
 /// Resolves the variant for a visitor, assigning and enrolling when needed.
@@ -72,17 +75,23 @@ pub async fn serve<'a>(
     let user = UserId::from_request(req)?;
     if let Some((reason, variant)) = uncounted_reason(state, req, experiment, force)? {
         state.metrics.uncounted.with_label_values(&[reason]).inc();
-        return Ok(Served { experiment, variant });
+        return Ok(Served {
+            experiment,
+            variant,
+        });
     }
     let unit = unit_id(session, user.as_ref());
     let name = experiment.name.as_str();
     // With hash assignment, a given user id decides even over an older cookie.
     let computed = (experiment.assignment == AssignmentMethod::Hash && user.is_some())
         .then(|| decide(experiment, &unit));
-    let kept = session.state().assignment(name).and_then(|a| match &a.variant {
-        None => Some(Decision::NotEnrolled),
-        Some(v) => experiment.variant_index(v).map(Decision::Enrolled),
-    });
+    let kept = session
+        .state()
+        .assignment(name)
+        .and_then(|a| match &a.variant {
+            None => Some(Decision::NotEnrolled),
+            Some(v) => experiment.variant_index(v).map(Decision::Enrolled),
+        });
     let decision = match (kept, computed) {
         (Some(kept), None) => return Ok(served(state, experiment, kept)),
         (Some(kept), Some(computed)) if kept == computed => {
@@ -104,7 +113,11 @@ pub async fn serve<'a>(
         event_id: None,
         at: crate::clock::now_secs(),
     };
-    let applied = state.writer.record(event).await.map_err(ApiError::internal)?;
+    let applied = state
+        .writer
+        .record(event)
+        .await
+        .map_err(ApiError::internal)?;
     // A unit already enrolled elsewhere (another device, another instance) keeps its variant.
     let index = match applied {
         Applied::Enrolled { variant, .. } => experiment.variant_index(&variant).unwrap_or(index),
@@ -125,9 +138,16 @@ pub async fn serve<'a>(
 
 fn served<'a>(state: &AppState, experiment: &'a Experiment, decision: Decision) -> Served<'a> {
     match decision {
-        Decision::Enrolled(variant) => Served { experiment, variant },
+        Decision::Enrolled(variant) => Served {
+            experiment,
+            variant,
+        },
         Decision::NotEnrolled => {
-            state.metrics.uncounted.with_label_values(&["not_enrolled"]).inc();
+            state
+                .metrics
+                .uncounted
+                .with_label_values(&["not_enrolled"])
+                .inc();
             Served {
                 experiment,
                 variant: experiment.control,

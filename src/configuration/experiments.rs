@@ -52,7 +52,10 @@ fn empty_object() -> serde_json::Value {
 
 pub(super) fn validate(raw: BTreeMap<String, RawExperiment>) -> Result<Experiments, ConfigError> {
     if raw.is_empty() {
-        return Err(ConfigError::at("experiments", "at least one experiment is required"));
+        return Err(ConfigError::at(
+            "experiments",
+            "at least one experiment is required",
+        ));
     }
     let single = raw.len() == 1;
     let mut list = Vec::with_capacity(raw.len());
@@ -81,9 +84,13 @@ pub(super) fn validate(raw: BTreeMap<String, RawExperiment>) -> Result<Experimen
 
 fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigError> {
     let at = |field: &str| format!("experiments.{key}.{field}");
-    let name = ExperimentName::parse(key).map_err(|e| ConfigError::at(format!("experiments.{key}"), e))?;
+    let name =
+        ExperimentName::parse(key).map_err(|e| ConfigError::at(format!("experiments.{key}"), e))?;
     if !(0.0..=1.0).contains(&raw.traffic) || raw.traffic.is_nan() {
-        return Err(ConfigError::at(at("traffic"), "must be between 0.0 and 1.0"));
+        return Err(ConfigError::at(
+            at("traffic"),
+            "must be between 0.0 and 1.0",
+        ));
     }
     if raw.goals.is_empty() {
         return Err(ConfigError::at(at("goals"), "needs at least one goal"));
@@ -92,7 +99,10 @@ fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigE
     for goal in &raw.goals {
         let goal = Goal::parse(goal).map_err(|e| ConfigError::at(at("goals"), e))?;
         if goals.contains(&goal) {
-            return Err(ConfigError::at(at("goals"), format!("goal {goal} is listed twice")));
+            return Err(ConfigError::at(
+                at("goals"),
+                format!("goal {goal} is listed twice"),
+            ));
         }
         goals.push(goal);
     }
@@ -103,16 +113,27 @@ fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigE
             .position(|v| v.name.as_str() == wanted)
             .ok_or_else(|| ConfigError::at(at(field), format!("names no variant: {wanted:?}")))
     };
-    let control = if raw.control.is_empty() { 0 } else { find("control", &raw.control)? };
+    let control = if raw.control.is_empty() {
+        0
+    } else {
+        find("control", &raw.control)?
+    };
     let winner = if raw.winner.is_empty() {
         None
     } else {
         Some(find("winner", &raw.winner)?)
     };
     if raw.status == Status::Concluded && winner.is_none() {
-        return Err(ConfigError::at(at("winner"), "is required when status = \"concluded\""));
+        return Err(ConfigError::at(
+            at("winner"),
+            "is required when status = \"concluded\"",
+        ));
     }
-    let seed = if raw.seed.is_empty() { key.to_owned() } else { raw.seed };
+    let seed = if raw.seed.is_empty() {
+        key.to_owned()
+    } else {
+        raw.seed
+    };
     Ok(Experiment {
         name,
         status: raw.status,
@@ -128,11 +149,17 @@ fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigE
 
 fn parse_variants(at: &str, raw: Vec<RawVariant>) -> Result<Vec<Variant>, ConfigError> {
     if raw.len() < 2 {
-        return Err(ConfigError::at(at, "an experiment needs at least two variants"));
+        return Err(ConfigError::at(
+            at,
+            "an experiment needs at least two variants",
+        ));
     }
     let mut seen = HashSet::new();
     let total: f64 = raw.iter().map(|v| v.weight).sum();
-    if raw.iter().any(|v| v.weight < 0.0 || !v.weight.is_finite()) || total <= 0.0 || !total.is_finite() {
+    if raw.iter().any(|v| v.weight < 0.0 || !v.weight.is_finite())
+        || total <= 0.0
+        || !total.is_finite()
+    {
         return Err(ConfigError::at(
             at,
             "weights must be non-negative with a positive sum",
@@ -142,7 +169,10 @@ fn parse_variants(at: &str, raw: Vec<RawVariant>) -> Result<Vec<Variant>, Config
         .map(|v| {
             let name = VariantName::parse(&v.name).map_err(|e| ConfigError::at(at, e))?;
             if !seen.insert(name.clone()) {
-                return Err(ConfigError::at(at, format!("variant name {name} is used twice")));
+                return Err(ConfigError::at(
+                    at,
+                    format!("variant name {name} is used twice"),
+                ));
             }
             if !v.content.is_object() {
                 return Err(ConfigError::at(

@@ -120,9 +120,8 @@ impl Settings {
                 path.display()
             )));
         }
-        let mut builder = config::Config::builder().add_source(
-            config::File::from(path.as_path()).format(config::FileFormat::Toml),
-        );
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
         if sources.local_file && Path::new(LOCAL_CONFIG_PATH) != path {
             builder = builder.add_source(
                 config::File::with_name(LOCAL_CONFIG_PATH)

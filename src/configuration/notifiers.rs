@@ -178,7 +178,10 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
         if value.starts_with("http://") || value.starts_with("https://") {
             Ok(())
         } else {
-            Err(ConfigError::at(at(field), "must be an http:// or https:// URL"))
+            Err(ConfigError::at(
+                at(field),
+                "must be an http:// or https:// URL",
+            ))
         }
     };
     let (target, default_rate) = match raw.kind.as_str() {
@@ -198,7 +201,11 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
                 .trim_end_matches('/')
                 .to_owned();
             http_url("api_base", &api_base)?;
-            let target = NotifierTarget::Telegram { bot_token, chat_id, api_base };
+            let target = NotifierTarget::Telegram {
+                bot_token,
+                chat_id,
+                api_base,
+            };
             (target, Some(20))
         }
         "discord" => {
@@ -214,9 +221,16 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
             let valid = secret
                 .expose_secret()
                 .strip_prefix("whsec_")
-                .is_some_and(|b64| base64::engine::general_purpose::STANDARD.decode(b64).is_ok());
+                .is_some_and(|b64| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .is_ok()
+                });
             if !valid {
-                return Err(ConfigError::at(at("secret"), "must be whsec_ followed by base64"));
+                return Err(ConfigError::at(
+                    at("secret"),
+                    "must be whsec_ followed by base64",
+                ));
             }
             (NotifierTarget::Webhook { url, secret }, None)
         }

@@ -33,8 +33,7 @@ pub(super) fn render(settings: &Settings) -> String {
             .variants
             .iter()
             .map(|v| {
-                let content: Value =
-                    serde_json::from_slice(&v.content_json).unwrap_or(Value::Null);
+                let content: Value = serde_json::from_slice(&v.content_json).unwrap_or(Value::Null);
                 json!({"name": v.name, "weight": v.share, "content": content})
             })
             .collect();
@@ -66,7 +65,11 @@ pub(super) fn render(settings: &Settings) -> String {
                 table["url"] = json!(url);
                 table["api_key"] = json!(redact(api_key));
             }
-            NotifierTarget::Telegram { bot_token, chat_id, api_base } => {
+            NotifierTarget::Telegram {
+                bot_token,
+                chat_id,
+                api_base,
+            } => {
                 table["bot_token"] = json!(redact(bot_token));
                 table["chat_id"] = json!(chat_id);
                 table["api_base"] = json!(api_base);
@@ -113,7 +116,10 @@ mod tests {
     #[test]
     fn a_storage_password_is_hidden_but_the_rest_of_the_url_is_kept() {
         let url = SecretString::from("postgres://app:hunter2@db.internal:5432/ab");
-        assert_eq!(redact_url(&url), "postgres://app:[redacted]@db.internal:5432/ab");
+        assert_eq!(
+            redact_url(&url),
+            "postgres://app:[redacted]@db.internal:5432/ab"
+        );
         let plain = SecretString::from("sqlite://data/splitcast.db");
         assert_eq!(redact_url(&plain), "sqlite://data/splitcast.db");
     }

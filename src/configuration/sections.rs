@@ -324,7 +324,10 @@ impl Default for NotifySettings {
 impl NotifySettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if self.digest_interval_secs == 0 {
-            return Err(ConfigError::at("notify.digest_interval_secs", "must be positive"));
+            return Err(ConfigError::at(
+                "notify.digest_interval_secs",
+                "must be positive",
+            ));
         }
         if self.max_age_hours == 0 {
             return Err(ConfigError::at("notify.max_age_hours", "must be positive"));

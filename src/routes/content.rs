@@ -16,7 +16,14 @@ pub async fn get_content(
     state: web::Data<AppState>,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let served = serve(&state, &req, query.experiment.as_deref(), query.force.as_deref(), &mut session).await?;
+    let served = serve(
+        &state,
+        &req,
+        query.experiment.as_deref(),
+        query.force.as_deref(),
+        &mut session,
+    )
+    .await?;
     let variant = &served.experiment.variants[served.variant];
     let response = HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "application/json"))
@@ -36,7 +43,14 @@ pub async fn variant(
     state: web::Data<AppState>,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let served = serve(&state, &req, query.experiment.as_deref(), query.force.as_deref(), &mut session).await?;
+    let served = serve(
+        &state,
+        &req,
+        query.experiment.as_deref(),
+        query.force.as_deref(),
+        &mut session,
+    )
+    .await?;
     let variant = &served.experiment.variants[served.variant];
     session.save()?;
     Ok(HttpResponse::Ok()

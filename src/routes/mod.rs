@@ -15,14 +15,16 @@ pub use pages::static_files;
 
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/get_content", web::get().to(content::get_content))
-        .route("/variant", web::get().to(content::variant))
-        .route("/track_view", web::post().to(track::track_view))
-        .route("/track_conversion", web::post().to(track::track_conversion))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
-    pages::configure(cfg);
+    let resource =
+        |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/get_content").route(web::get().to(content::get_content)))
+        .service(resource("/variant").route(web::get().to(content::variant)))
+        .service(resource("/track_view").route(web::post().to(track::track_view)))
+        .service(resource("/track_conversion").route(web::post().to(track::track_conversion)))
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(resource("/dashboard").route(web::get().to(pages::dashboard)));
 }
 
 /// `?experiment=NAME&force=VARIANT`, shared by the visitor endpoints.
@@ -40,23 +42,12 @@ pub fn query_config() -> web::QueryConfig {
         .error_handler(|err, _| ApiError::BadRequest(format!("bad query string: {err}")).into())
 }
 
-/// The JSON 404/405 for anything no route matches.
-pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    let known = [
-        "/get_content",
-        "/variant",
-        "/track_view",
-        "/track_conversion",
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/results",
-        "/webhook",
-        "/dashboard",
-    ];
-    if known.contains(&req.path()) {
-        Err(ApiError::MethodNotAllowed)
-    } else {
-        Err(ApiError::NotFound)
-    }
+/// The JSON 404 for anything no route matches.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// The JSON 405 for a known path with another method.
+pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
 }

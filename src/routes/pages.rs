@@ -5,11 +5,6 @@ use crate::state::AppState;
 use actix_files::{Files, NamedFile};
 use actix_web::web;
 
-/// Mounts `/dashboard` and the static folder at `/` (index.html at `/`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/dashboard", web::get().to(dashboard));
-}
-
 /// The static folder, mounted last so that API routes win.
 pub fn static_files(dir: &str) -> Files {
     Files::new("/", dir)
@@ -17,7 +12,8 @@ pub fn static_files(dir: &str) -> Files {
         .default_handler(web::to(super::not_found))
 }
 
-async fn dashboard(state: web::Data<AppState>) -> Result<NamedFile, ApiError> {
+/// The results page.
+pub async fn dashboard(state: web::Data<AppState>) -> Result<NamedFile, ApiError> {
     let path = std::path::Path::new(&state.settings.server.static_dir).join("dashboard.html");
     NamedFile::open(path).map_err(|_| ApiError::NotFound)
 }

@@ -36,7 +36,15 @@ pub async fn track_view(
 ) -> Result<HttpResponse, ApiError> {
     read_body(&req, payload, state.settings.server.max_body_bytes).await?;
     let experiment = find_experiment(&state, query.experiment.as_deref())?;
-    track(&state, &req, experiment, query.force.as_deref(), Action::View, session).await
+    track(
+        &state,
+        &req,
+        experiment,
+        query.force.as_deref(),
+        Action::View,
+        session,
+    )
+    .await
 }
 
 /// Records a conversion; the goal comes from the query or the JSON body,
@@ -63,10 +71,21 @@ pub async fn track_conversion(
             .cloned()
             .ok_or(ApiError::UnknownGoal(name))?,
     };
-    track(&state, &req, experiment, query.force.as_deref(), Action::Convert(goal), session).await
+    track(
+        &state,
+        &req,
+        experiment,
+        query.force.as_deref(),
+        Action::Convert(goal),
+        session,
+    )
+    .await
 }
 
-fn find_experiment<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Experiment, ApiError> {
+fn find_experiment<'a>(
+    state: &'a AppState,
+    name: Option<&str>,
+) -> Result<&'a Experiment, ApiError> {
     state
         .experiments
         .get(name)
@@ -92,7 +111,11 @@ async fn track(
         None => return Err(ApiError::NotAssigned(name.to_owned())),
         // Drawn out of the traffic share: served the control, never counted.
         Some(None) => {
-            state.metrics.uncounted.with_label_values(&["not_enrolled"]).inc();
+            state
+                .metrics
+                .uncounted
+                .with_label_values(&["not_enrolled"])
+                .inc();
             return Ok(HttpResponse::NoContent().finish());
         }
         Some(Some(variant)) => experiment
@@ -114,7 +137,11 @@ async fn track(
         event_id: None,
         at: crate::clock::now_secs(),
     };
-    let applied = state.writer.record(event).await.map_err(ApiError::internal)?;
+    let applied = state
+        .writer
+        .record(event)
+        .await
+        .map_err(ApiError::internal)?;
     let label = match &applied {
         Applied::Viewed { .. } => "view",
         Applied::Converted { first: true } => "conversion",

@@ -29,8 +29,8 @@ pub fn middleware(settings: &SessionSettings) -> SessionMiddleware<CookieSession
         SameSitePolicy::Strict => SameSite::Strict,
         SameSitePolicy::None => SameSite::None,
     };
-    let lifetime = PersistentSession::default()
-        .session_ttl(Duration::days(i64::from(settings.max_age_days)));
+    let lifetime =
+        PersistentSession::default().session_ttl(Duration::days(i64::from(settings.max_age_days)));
     SessionMiddleware::builder(CookieSessionStore::default(), settings.key.clone())
         .cookie_name(settings.cookie_name.clone())
         .cookie_content_security(security)

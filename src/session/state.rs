@@ -50,7 +50,9 @@ impl VisitorState {
 
     /// The assignment kept for `experiment`, mutably.
     pub fn assignment_mut(&mut self, experiment: &str) -> Option<&mut Assignment> {
-        self.assignments.iter_mut().find(|a| a.experiment == experiment)
+        self.assignments
+            .iter_mut()
+            .find(|a| a.experiment == experiment)
     }
 
     /// Replaces the assignment for `experiment` (forgetting its goals).
@@ -158,7 +160,15 @@ mod tests {
 
     #[test]
     fn malformed_text_is_rejected_not_panicked_on() {
-        for text in ["", "1", "2~AAAAAAAAAAAAAAAAAAAAAA~", "1~short~", "1~AAAAAAAAAAAAAAAAAAAAAA~%%~", "1~AAAAAAAAAAAAAAAAAAAAAA~~x", "1~AAAAAAAAAAAAAAAAAAAAAA~~x.B.c.d"] {
+        for text in [
+            "",
+            "1",
+            "2~AAAAAAAAAAAAAAAAAAAAAA~",
+            "1~short~",
+            "1~AAAAAAAAAAAAAAAAAAAAAA~%%~",
+            "1~AAAAAAAAAAAAAAAAAAAAAA~~x",
+            "1~AAAAAAAAAAAAAAAAAAAAAA~~x.B.c.d",
+        ] {
             assert_eq!(VisitorState::decode(text), None, "{text}");
         }
     }

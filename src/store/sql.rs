@@ -3,8 +3,8 @@
 //! `ON CONFLICT`, `RETURNING`).
 
 use super::{Action, Applied, Counter, Event, Store, StoreError};
-use sqlx::AnyPool;
 use sqlx::AnyConnection;
+use sqlx::AnyPool;
 use std::collections::BTreeMap;
 
 /// Which database is behind the pool, for the few statements that differ.
@@ -101,7 +101,12 @@ async fn apply_one(
     let experiment = event.experiment.as_str();
     let mut count = |variant: &str, metric: &'static str, goal: &str| {
         *increments
-            .entry((experiment.to_owned(), variant.to_owned(), metric, goal.to_owned()))
+            .entry((
+                experiment.to_owned(),
+                variant.to_owned(),
+                metric,
+                goal.to_owned(),
+            ))
             .or_default() += 1;
     };
     if let Some(id) = &event.event_id {

@@ -1,8 +1,8 @@
 //! The embedded SQLite store: WAL journal, full fsync at commit (group
 //! commit amortises it), the file and its folder created at start.
 
-use super::sql::{Backend, SqlStore};
 use super::StoreError;
+use super::sql::{Backend, SqlStore};
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 use std::path::Path;
@@ -20,7 +20,10 @@ pub(super) async fn open(url: &str) -> Result<SqlStore, StoreError> {
             "an SQLite URL must name a file (events must survive a restart)".into(),
         ));
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", parent.display())))?;
     }

@@ -54,7 +54,11 @@ impl EventWriter {
         }
         let mut outcomes = Vec::with_capacity(answers.len());
         for answer in answers {
-            outcomes.push(answer.await.map_err(|_| Arc::new(StoreError::WriterStopped))??);
+            outcomes.push(
+                answer
+                    .await
+                    .map_err(|_| Arc::new(StoreError::WriterStopped))??,
+            );
         }
         Ok(outcomes)
     }

@@ -1,0 +1,193 @@
+//! Configuration errors, through the real binary: exit status 2 and one line
+//! naming the key.
+
+use std::process::Command;
+
+const DEFAULT: &str = include_str!("../../config/default.toml");
+
+fn run(args: &[&str], config: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_splitcast"));
+    command
+        .args(args)
+        .arg("--config")
+        .arg(&path)
+        .current_dir(dir.path());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn rejects(config: &str, key: &str) {
+    let (status, _, stderr) = run(&["check-config"], config, &[]);
+    assert_eq!(status, 2, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].contains(key), "{key} not named in: {stderr}");
+}
+
+#[test]
+fn the_default_configuration_is_valid_and_printed() {
+    let (status, stdout, stderr) = run(&["check-config"], DEFAULT, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("homepage_cta"));
+    assert!(stdout.contains("Welcome to our amazing service!"));
+}
+
+#[test]
+fn each_validation_rule_names_its_key_and_exits_2() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            DEFAULT.replace("weight = 50", "weight = -1"),
+            "experiments.homepage_cta.variants",
+        ),
+        (
+            DEFAULT.replace("weight = 50", "weight = 0"),
+            "experiments.homepage_cta.variants",
+        ),
+        (
+            DEFAULT.replace("name = \"B\"", "name = \"A\""),
+            "experiments.homepage_cta.variants",
+        ),
+        (
+            DEFAULT.replace("control = \"A\"", "control = \"Z\""),
+            "experiments.homepage_cta.control",
+        ),
+        (
+            DEFAULT
+                .replace("status = \"running\"", "status = \"concluded\"")
+                .replace("winner = \"\"", "winner = \"Z\""),
+            "experiments.homepage_cta.winner",
+        ),
+        (
+            DEFAULT.replace("goals = [\"conversion\"]", "goals = [\"Bad-Goal\"]"),
+            "experiments.homepage_cta.goals",
+        ),
+        (
+            DEFAULT.replace("traffic = 1.0", "traffic = 1.5"),
+            "experiments.homepage_cta.traffic",
+        ),
+        (
+            DEFAULT.replace("default = true", "default = false") + &second_experiment(),
+            "experiments",
+        ),
+        (
+            DEFAULT.to_owned()
+                + &second_experiment().replace(
+                    "[experiments.second]",
+                    "[experiments.second]\ndefault = true",
+                ),
+            "experiments",
+        ),
+        (
+            DEFAULT.replace("kind = \"log\"", "kind = \"pager\""),
+            "notifiers.console.kind",
+        ),
+        (
+            DEFAULT.to_owned() + "\n[notifiers.tg]\nkind = \"telegram\"\nchat_id = \"1\"\n",
+            "notifiers.tg.bot_token",
+        ),
+        (
+            DEFAULT.to_owned() + "\n[notifiers.d]\nkind = \"discord\"\n",
+            "notifiers.d.webhook_url",
+        ),
+        (
+            DEFAULT.to_owned()
+                + "\n[notifiers.h]\nkind = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n",
+            "notifiers.h.secret",
+        ),
+        (
+            DEFAULT.to_owned()
+                + "\n[notifiers.b]\nkind = \"bliphq\"\nurl = \"https://x.example\"\nbot_token = \"x\"\n",
+            "notifiers.b.bot_token",
+        ),
+        (
+            DEFAULT.replace("max_age_days = 90", "max_age_days = 90\ncolour = \"red\""),
+            "session",
+        ),
+        (
+            DEFAULT.replace("[server]", "[server]\nthreads = 4"),
+            "server",
+        ),
+        (
+            DEFAULT.replace("secret_key = \"\"", "secret_key = \"c2hvcnQ=\""),
+            "session.secret_key",
+        ),
+        (
+            DEFAULT.replace("assignment = \"random\"", "assignment = \"sticky\""),
+            "experiments.homepage_cta",
+        ),
+    ];
+    for (config, key) in cases {
+        rejects(&config, key);
+    }
+}
+
+fn second_experiment() -> String {
+    "\n[experiments.second]\n[[experiments.second.variants]]\nname = \"A\"\nweight = 1\ncontent = {}\n[[experiments.second.variants]]\nname = \"B\"\nweight = 1\ncontent = {}\n".into()
+}
+
+#[test]
+fn production_requires_a_key_secure_cookies_and_an_admin_token() {
+    let production = DEFAULT.replace(
+        "environment = \"development\"",
+        "environment = \"production\"",
+    );
+    rejects(&production, "session.secret_key");
+    let key = "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk=";
+    let with_key = production.replace("secret_key = \"\"", &format!("secret_key = \"{key}\""));
+    rejects(&with_key, "session.secure");
+    let secure = with_key.replace("secure = false", "secure = true");
+    rejects(&secure, "admin.token");
+    let complete = secure.replace(
+        "token = \"\"                         # Bearer token for /results; required in production",
+        "token = \"admin-secret\"",
+    );
+    let (status, stdout, stderr) = run(&["check-config"], &complete, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!stdout.contains("admin-secret") && !stdout.contains(key));
+}
+
+#[test]
+fn environment_variables_override_the_file_and_secrets_are_redacted() {
+    let with_telegram = DEFAULT.to_owned()
+        + "\n[notifiers.team_chat]\nkind = \"telegram\"\nenabled = false\nbot_token = \"\"\nchat_id = \"\"\n";
+    let (status, stdout, stderr) = run(
+        &["check-config"],
+        &with_telegram,
+        &[
+            ("SPLITCAST__SERVER__PORT", "9191"),
+            ("SPLITCAST__NOTIFIERS__TEAM_CHAT__ENABLED", "true"),
+            (
+                "SPLITCAST__NOTIFIERS__TEAM_CHAT__BOT_TOKEN",
+                "123456:SECRET-bot-token",
+            ),
+            ("SPLITCAST__NOTIFIERS__TEAM_CHAT__CHAT_ID", "-1001234"),
+            ("SPLITCAST__ADMIN__TOKEN", "admin-token-value"),
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("port = 9191"), "{stdout}");
+    assert!(stdout.contains("-1001234"), "{stdout}");
+    assert!(!stdout.contains("SECRET-bot-token") && !stderr.contains("SECRET-bot-token"));
+    assert!(!stdout.contains("admin-token-value"));
+    assert!(stdout.contains("[redacted]"));
+}
+
+#[test]
+fn a_missing_config_file_is_one_line_and_exit_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_splitcast"))
+        .args(["check-config", "--config", "/nonexistent/splitcast.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/splitcast.toml"));
+}

@@ -1,0 +1,127 @@
+//! SIGKILL under load loses no acknowledged event: a real process on a real
+//! port, killed mid-load, then the database is read back.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use tokio::sync::mpsc;
+
+/// Starts the binary and returns it with the port it logged.
+pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_splitcast"))
+        .arg("--config")
+        .arg(config_path)
+        .current_dir(workdir)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent {
+                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let port: u16 = digits.parse().unwrap();
+                    port_tx.send(port).unwrap();
+                    sent = true;
+                }
+            }
+        }
+    });
+    let port = port_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the server logs its port");
+    (child, port)
+}
+
+#[tokio::test]
+async fn sigkill_under_load_loses_no_acknowledged_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    let config = include_str!("../../config/default.toml")
+        .replace("port = 8080", "port = 0")
+        .replace(
+            "sqlite://data/splitcast.db",
+            &format!("sqlite://{}", db.display()),
+        );
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let (mut child, port) = start_server(&config_path, dir.path());
+
+    let (acked_tx, mut acked_rx) = mpsc::unbounded_channel::<String>();
+    let mut workers = Vec::new();
+    for worker in 0..8 {
+        let acked_tx = acked_tx.clone();
+        workers.push(tokio::spawn(async move {
+            for n in 0.. {
+                let user = format!("w{worker}-u{n}");
+                let client = crate::helpers::browser();
+                let base = format!("http://127.0.0.1:{port}");
+                let Ok(r) = client
+                    .get(format!("{base}/get_content"))
+                    .header("X-User-Id", &user)
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                if r.status() != 200 {
+                    return;
+                }
+                let Ok(r) = client.post(format!("{base}/track_conversion")).send().await else {
+                    return;
+                };
+                if r.status() == 204 && acked_tx.send(user).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(acked_tx);
+    let mut acked = HashSet::new();
+    while acked.len() < 400 {
+        acked.insert(acked_rx.recv().await.expect("load keeps running"));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    // Acknowledgements that raced with the kill count too.
+    while let Some(user) = acked_rx.recv().await {
+        acked.insert(user);
+    }
+
+    // Restart on the same file: it opens (recovering the WAL) and serves.
+    let (mut restarted, port) = start_server(&config_path, dir.path());
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+
+    let store = splitcast::store::open(&format!("sqlite://{}", db.display()).into())
+        .await
+        .unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let stored: HashSet<String> = stored.into_iter().collect();
+    let lost: Vec<&String> = acked.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged conversions lost: {lost:?}",
+        lost.len()
+    );
+    let participants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM participants")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(participants as usize >= acked.len());
+}

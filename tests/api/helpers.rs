@@ -1,0 +1,156 @@
+//! `spawn_app()`: a real splitcast on its own port with its own SQLite file,
+//! and a cookie-keeping client — exactly what production starts.
+
+use splitcast::configuration::Settings;
+use splitcast::startup::Application;
+use splitcast::store::{SqlStore, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The demo configuration without its experiments, so tests can add their own.
+pub const BASE: &str = r#"
+environment = "development"
+[server]
+host = "127.0.0.1"
+port = 0
+workers = 1
+max_body_bytes = 4096
+[session]
+secret_key = "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk="
+[notifiers.console]
+kind = "log"
+"#;
+
+/// The demo experiment of config/default.toml.
+pub const DEMO: &str = r#"
+[experiments.homepage_cta]
+default = true
+goals = ["conversion", "signup"]
+[[experiments.homepage_cta.variants]]
+name = "A"
+weight = 50
+content = { button_color = "blue", headline = "Welcome to our amazing service!" }
+[[experiments.homepage_cta.variants]]
+name = "B"
+weight = 50
+content = { button_color = "green", headline = "Discover the power of our platform!" }
+"#;
+
+/// A running application and a client that keeps cookies.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client with a cookie jar (one browser).
+    pub client: reqwest::Client,
+    /// The store, to check what was recorded.
+    pub store: Arc<SqlStore>,
+    /// Keeps the SQLite file alive.
+    pub _dir: Option<tempfile::TempDir>,
+}
+
+/// A client that keeps cookies, like a browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Starts the demo configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(DEMO).await
+}
+
+/// Starts `BASE` plus `extra` TOML (experiments, overrides of other sections
+/// go through `spawn_app_from`).
+pub async fn spawn_app_with(extra: &str) -> TestApp {
+    spawn_app_from(&format!("{BASE}\n{extra}"), None).await
+}
+
+/// Starts a full configuration text; the storage URL is a fresh SQLite file
+/// unless `storage_url` is given.
+pub async fn spawn_app_from(toml: &str, storage_url: Option<String>) -> TestApp {
+    let mut settings = Settings::from_toml(toml).expect("test configuration is valid");
+    let dir = tempfile::tempdir().unwrap();
+    let url = storage_url
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("splitcast.db").display()));
+    settings.storage.url = url.into();
+    settings.server.port = 0;
+    settings.server.static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static").into();
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: browser(),
+        store,
+        _dir: Some(dir),
+    }
+}
+
+impl TestApp {
+    /// `path` on this app.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GET with this app's browser.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// POST without a body with this app's browser.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.client.post(self.url(path)).send().await.unwrap()
+    }
+
+    /// Counters as `"experiment/variant/metric[/goal]" -> value`.
+    pub async fn counters(&self) -> HashMap<String, i64> {
+        self.store
+            .counters()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let mut key = format!("{}/{}/{}", c.experiment, c.variant, c.metric);
+                if !c.goal.is_empty() {
+                    key.push('/');
+                    key.push_str(&c.goal);
+                }
+                (key, c.value)
+            })
+            .collect()
+    }
+
+    /// One counter, 0 when absent.
+    pub async fn counter(&self, key: &str) -> i64 {
+        self.counters().await.get(key).copied().unwrap_or(0)
+    }
+
+    /// Sum of a metric over every variant of an experiment.
+    pub async fn total(&self, experiment: &str, metric: &str) -> i64 {
+        let prefix = format!("{experiment}/");
+        let suffix = format!("/{metric}");
+        self.counters()
+            .await
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with(&prefix)
+                    && (k.ends_with(&suffix) || k.contains(&format!("{suffix}/")))
+            })
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+/// The JSON error code of a response, asserting the status.
+pub async fn error_code(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    body["error"]["code"]
+        .as_str()
+        .expect("an error code")
+        .to_owned()
+}

@@ -1,0 +1,10 @@
+//! The HTTP test suite: one binary, every test through the public surface.
+
+mod config_validation;
+mod content;
+mod durability;
+mod errors;
+mod helpers;
+mod postgres;
+mod sessions;
+mod tracking;

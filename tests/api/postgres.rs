@@ -1,0 +1,132 @@
+//! The same behaviour on PostgreSQL, and two instances sharing one database.
+//! Needs `SPLITCAST_TEST_DATABASE_URL` (CI sets it); skips loudly without.
+
+use crate::helpers::{BASE, DEMO, browser, spawn_app_from};
+
+/// A fresh database on the test server, or `None` (with a printed reason).
+pub async fn fresh_database() -> Option<String> {
+    let Ok(admin_url) = std::env::var("SPLITCAST_TEST_DATABASE_URL") else {
+        eprintln!("SKIPPED: SPLITCAST_TEST_DATABASE_URL is not set; PostgreSQL tests did not run");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("splitcast_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("the test PostgreSQL is reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_share_visitors_and_counts() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let config = format!("{BASE}\n{DEMO}");
+    let one = spawn_app_from(&config, Some(url.clone())).await;
+    let two = spawn_app_from(&config, Some(url)).await;
+    let visitor = browser();
+    let mut variants = Vec::new();
+    for i in 0..30 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let response = visitor.get(app.url("/get_content")).send().await.unwrap();
+        variants.push(response.headers()["x-variant"].to_str().unwrap().to_owned());
+        assert_eq!(
+            visitor
+                .post(app.url("/track_view"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+    }
+    assert!(variants.windows(2).all(|w| w[0] == w[1]), "{variants:?}");
+    assert_eq!(
+        visitor
+            .post(two.url("/track_conversion"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        visitor
+            .post(one.url("/track_conversion"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let v = &variants[0];
+    for app in [&one, &two] {
+        assert_eq!(
+            app.counter(&format!("homepage_cta/{v}/participants")).await,
+            1
+        );
+        assert_eq!(app.counter(&format!("homepage_cta/{v}/views")).await, 30);
+        assert_eq!(
+            app.counter(&format!("homepage_cta/{v}/unique_views")).await,
+            1
+        );
+        assert_eq!(
+            app.counter(&format!("homepage_cta/{v}/conversions/conversion"))
+                .await,
+            1
+        );
+        assert_eq!(
+            app.counter(&format!("homepage_cta/{v}/total_conversions/conversion"))
+                .await,
+            2
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_new_visitors_on_two_instances_add_up_exactly() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let config = format!("{BASE}\n{DEMO}");
+    let one = spawn_app_from(&config, Some(url.clone())).await;
+    let two = spawn_app_from(&config, Some(url)).await;
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let base = if i % 2 == 0 {
+            one.address.clone()
+        } else {
+            two.address.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let client = browser();
+            client
+                .get(format!("{base}/get_content"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                client
+                    .post(format!("{base}/track_conversion"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                204
+            );
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(one.total("homepage_cta", "participants").await, 200);
+    assert_eq!(two.total("homepage_cta", "conversions").await, 200);
+}
