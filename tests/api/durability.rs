@@ -22,13 +22,14 @@ pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) ->
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let port: u16 = digits.parse().unwrap();
-                    port_tx.send(port).unwrap();
-                    sent = true;
-                }
+            if let Some(rest) = line
+                .split("listening on http://127.0.0.1:")
+                .nth(1)
+                .filter(|_| !sent)
+            {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                port_tx.send(digits.parse::<u16>().unwrap()).unwrap();
+                sent = true;
             }
         }
     });

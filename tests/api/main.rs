@@ -5,6 +5,8 @@ mod content;
 mod durability;
 mod errors;
 mod helpers;
+#[path = "../notifiers_wire/mod.rs"]
+mod notifiers_wire;
 mod postgres;
 mod sessions;
 mod tracking;

@@ -40,7 +40,7 @@ async fn a_tampered_cookie_is_a_new_visitor_not_an_error() {
         flipped,
         "splitcast=garbage".to_owned(),
         "splitcast=%7B%22v%22%3A%22%5C%22x%5C%22%22%7D".to_owned(),
-        format!("{}", &cookie[..cookie.len() / 2]),
+        cookie[..cookie.len() / 2].to_owned(),
     ] {
         let response = plain
             .get(app.url("/get_content"))

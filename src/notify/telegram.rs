@@ -1,0 +1,196 @@
+//! Telegram Bot API `sendMessage` with `parse_mode=HTML`.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{execute, one_line, outcome_for, redact};
+use super::markup::{escape_html, truncate_html};
+use super::notification::{SummaryReason, TEST_TEXT};
+use super::{DeliveryOutcome, Notification, Notifier};
+
+const SERVICE: &str = "telegram";
+/// Telegram's limit on a message's text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// Configuration of a Telegram chat target.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelegramSettings {
+    /// `123456789:AA...`; it goes in the URL path, so the URL is never logged.
+    pub bot_token: SecretString,
+    /// A numeric id (`-100...`) or `@channelusername`.
+    pub chat_id: String,
+    /// `https://api.telegram.org`, overridable for tests and proxies.
+    pub api_base: String,
+}
+
+/// Sends HTML messages to one chat. `Debug` shows no token.
+#[derive(Debug, Clone)]
+pub struct TelegramNotifier {
+    name: String,
+    settings: TelegramSettings,
+    client: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct TgReply {
+    ok: bool,
+    description: Option<String>,
+    parameters: Option<TgParameters>,
+}
+
+#[derive(Deserialize)]
+struct TgParameters {
+    // Documented as an integer; f64 also accepts a fractional value.
+    retry_after: Option<f64>,
+    migrate_to_chat_id: Option<i64>,
+}
+
+impl TelegramNotifier {
+    /// A notifier named `name` using `client` (see [`super::http::client`]).
+    pub fn new(
+        name: impl Into<String>,
+        settings: TelegramSettings,
+        client: reqwest::Client,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            settings,
+            client,
+        }
+    }
+
+    /// The same notifier aimed at `chat_id`, to follow a [`DeliveryOutcome::ChatMigrated`].
+    pub fn with_chat_id(&self, chat_id: i64) -> Self {
+        let mut next = self.clone();
+        next.settings.chat_id = chat_id.to_string();
+        next
+    }
+
+    /// The configured chat id.
+    pub fn chat_id(&self) -> &str {
+        &self.settings.chat_id
+    }
+
+    /// The HTML text for `notification`, escaped and cut to [`MAX_TEXT_CHARS`].
+    pub fn render(&self, notification: &Notification) -> String {
+        let text = match notification {
+            Notification::Event {
+                experiment,
+                variant,
+                goal,
+                unit_count,
+                ..
+            } => {
+                let mut s = format!(
+                    "<b>{}</b>\nExperiment: <code>{}</code>\nVariant: <b>{}</b>",
+                    escape_html(&notification.headline()),
+                    escape_html(experiment),
+                    escape_html(variant)
+                );
+                if let Some(goal) = goal {
+                    s.push_str(&format!("\nGoal: {}", escape_html(goal)));
+                }
+                if *unit_count != 1 {
+                    s.push_str(&format!("\nCount: {unit_count}"));
+                }
+                s
+            }
+            Notification::Summary { reason, lines, .. } => {
+                let mut s = match reason {
+                    SummaryReason::Digest => "<b>A/B Test Digest</b>".to_owned(),
+                    SummaryReason::Backlog => "<b>A/B Test Summary (backlog)</b>".to_owned(),
+                };
+                for line in lines {
+                    s.push('\n');
+                    s.push_str(&escape_html(&line.render()));
+                }
+                s
+            }
+            Notification::Test { .. } => format!("<b>{}</b>", escape_html(TEST_TEXT)),
+            Notification::Significance {
+                experiment,
+                goal,
+                text,
+                ..
+            } => format!(
+                "<b>A/B Test Significance: {} · {}</b>\n{}",
+                escape_html(experiment),
+                escape_html(goal),
+                escape_html(text)
+            ),
+        };
+        truncate_html(&text, MAX_TEXT_CHARS)
+    }
+
+    fn classify(&self, reply: &super::http::Reply, secrets: &[&str]) -> DeliveryOutcome {
+        let parsed: Option<TgReply> = reply.json();
+        let status = reply.status;
+        if status.as_u16() == 200 && parsed.as_ref().is_some_and(|r| r.ok) {
+            return DeliveryOutcome::Delivered;
+        }
+        let params = parsed.as_ref().and_then(|r| r.parameters.as_ref());
+        if let Some(new_chat_id) = params.and_then(|p| p.migrate_to_chat_id) {
+            return DeliveryOutcome::ChatMigrated { new_chat_id };
+        }
+        let description = match parsed.as_ref().and_then(|r| r.description.as_deref()) {
+            Some(d) => one_line(d),
+            None => reply.snippet(),
+        };
+        let reason = redact(&format!("{SERVICE}: HTTP {status}: {description}"), secrets);
+        if status.is_success() {
+            // 200 without ok:true is not Telegram (a proxy or a wrong api_base).
+            return DeliveryOutcome::Permanent { reason };
+        }
+        let lower = description.to_ascii_lowercase();
+        let retry_after = params
+            .and_then(|p| p.retry_after)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
+        match status.as_u16() {
+            429 => DeliveryOutcome::Retry {
+                after: retry_after.max(reply.retry_after()),
+                reason,
+            },
+            // 404 on /bot<token>/ means Telegram knows no such bot.
+            404 => DeliveryOutcome::CredentialsRejected { reason },
+            400 if lower.contains("bot was kicked") || lower.contains("bot was blocked") => {
+                DeliveryOutcome::CredentialsRejected { reason }
+            }
+            _ => outcome_for(status, retry_after.or(reply.retry_after()), reason),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for TelegramNotifier {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn send(&self, notification: &Notification) -> DeliveryOutcome {
+        let token = self.settings.bot_token.expose_secret();
+        let chat_id = match self.settings.chat_id.parse::<i64>() {
+            Ok(id) => json!(id),
+            Err(_) => json!(self.settings.chat_id),
+        };
+        let body = json!({
+            "chat_id": chat_id,
+            "text": self.render(notification),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": true},
+        });
+        let base = self.settings.api_base.trim_end_matches('/');
+        let request = self
+            .client
+            .post(format!("{base}/bot{token}/sendMessage"))
+            .json(&body);
+        // The half after ':' is the secret; an echo may percent-encode the ':'.
+        let secrets = [token, token.split_once(':').map_or("", |(_, s)| s)];
+        match execute(request, SERVICE, &secrets).await {
+            Ok(reply) => self.classify(&reply, &secrets),
+            Err(outcome) => outcome,
+        }
+    }
+}
