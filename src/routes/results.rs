@@ -1,0 +1,59 @@
+//! `GET /results`, behind the admin token.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+/// `?experiment=NAME` narrows the report to one experiment.
+#[derive(Debug, Deserialize)]
+pub struct ResultsQuery {
+    experiment: Option<String>,
+}
+
+/// The results of every experiment (or one), per goal and variant.
+pub async fn results(
+    req: HttpRequest,
+    query: web::Query<ResultsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let experiments: Vec<_> = match query.experiment.as_deref() {
+        None => state.experiments.iter().collect(),
+        Some(name) => vec![
+            state
+                .experiments
+                .get(Some(name))
+                .ok_or_else(|| ApiError::UnknownExperiment(name.to_owned()))?,
+        ],
+    };
+    let counters = state.store.counters().await.map_err(ApiError::internal)?;
+    let report = crate::results::build(experiments.into_iter(), counters);
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(report))
+}
+
+/// Checks `Authorization: Bearer <admin.token>` in constant time. Without a
+/// configured token (development only) the endpoint is open.
+fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let admin = &state.settings.admin;
+    if !admin.is_configured() {
+        return Ok(());
+    }
+    let given = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    let expected = admin.token.expose_secret().as_bytes();
+    if bool::from(given.trim().as_bytes().ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
