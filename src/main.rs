@@ -20,14 +20,17 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => run(serve(settings)),
-        Command::NotifyTest => {
-            eprintln!("notify-test: no notifier delivery is built yet");
-            ExitCode::from(1)
-        }
+        Command::NotifyTest => run_with_status(notify_test(settings)),
     }
 }
 
 fn run(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    run_with_status(async { future.await.map(|()| ExitCode::SUCCESS) })
+}
+
+fn run_with_status(
+    future: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -36,7 +39,7 @@ fn run(future: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCod
         }
     };
     match runtime.block_on(future) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("splitcast: {error:#}");
@@ -49,4 +52,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// Sends one test notification through every enabled notifier and prints
+/// each outcome; exit status 1 if any failed.
+async fn notify_test(settings: Settings) -> anyhow::Result<ExitCode> {
+    let notifiers = splitcast::notify::registry::build(&settings)?;
+    if notifiers.is_empty() {
+        println!("no notifier is enabled");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut failed = false;
+    for (name, outcome) in splitcast::notify::registry::send_test(&notifiers).await {
+        match outcome {
+            splitcast::notify::DeliveryOutcome::Delivered => println!("{name}: delivered"),
+            other => {
+                failed = true;
+                println!("{name}: FAILED ({}) {other:?}", other.label());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -160,6 +160,7 @@ impl Settings {
         let experiments = experiments::validate(raw.experiments)?;
         raw.notify.validate()?;
         let notifiers = notifiers::validate(raw.notifiers)?;
+        let ingest = raw.ingest.validate()?;
         let mut warnings = Vec::new();
         if session.generated_key {
             warnings.push(
@@ -193,7 +194,7 @@ impl Settings {
             session,
             storage: raw.storage,
             admin: raw.admin,
-            ingest: raw.ingest,
+            ingest,
             experiments,
             notify: raw.notify,
             notifiers,

@@ -1,7 +1,6 @@
 //! `[notifiers.NAME]` tables, parsed into [`NotifierSettings`].
 
 use super::ConfigError;
-use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -218,18 +217,10 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
             let url = text("url", raw.url)?;
             http_url("url", &url)?;
             let secret = secret("secret", raw.secret)?;
-            let valid = secret
-                .expose_secret()
-                .strip_prefix("whsec_")
-                .is_some_and(|b64| {
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b64)
-                        .is_ok()
-                });
-            if !valid {
+            if let Err(e) = crate::standard_webhooks::SigningKey::parse(secret.expose_secret()) {
                 return Err(ConfigError::at(
                     at("secret"),
-                    "must be whsec_ followed by base64",
+                    format!("{e} (expected whsec_ followed by base64 of 24 to 64 bytes)"),
                 ));
             }
             (NotifierTarget::Webhook { url, secret }, None)

@@ -101,6 +101,7 @@ pub(super) fn render(settings: &Settings) -> String {
         "ingest": {
             "token": redact(&settings.ingest.token),
             "signing_secret": redact(&settings.ingest.signing_secret),
+            "max_body_bytes": settings.ingest.max_body_bytes,
         },
         "notify": settings.notify,
         "experiments": experiments,

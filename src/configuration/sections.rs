@@ -1,6 +1,7 @@
 //! The plain sections of the configuration file.
 
 use super::ConfigError;
+use crate::standard_webhooks::SigningKey;
 use actix_web::cookie::Key;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -256,7 +257,8 @@ impl AdminSettings {
     }
 }
 
-/// `[ingest]`: authentication of `POST /webhook`.
+/// `[ingest]`: `POST /webhook`, which is off unless a token or a signing
+/// secret is set.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestSettings {
@@ -264,6 +266,12 @@ pub struct IngestSettings {
     pub token: SecretString,
     /// Standard Webhooks secret (`whsec_...`); empty means no signature accepted.
     pub signing_secret: SecretString,
+    /// Largest accepted `POST /webhook` body, in bytes (batches are bigger
+    /// than browser requests, hence a limit of its own).
+    pub max_body_bytes: usize,
+    /// `signing_secret` decoded once at load, so requests never re-parse it.
+    #[serde(skip)]
+    signing_key: Option<SigningKey>,
 }
 
 impl Default for IngestSettings {
@@ -271,7 +279,43 @@ impl Default for IngestSettings {
         Self {
             token: SecretString::from(String::new()),
             signing_secret: SecretString::from(String::new()),
+            max_body_bytes: 262_144,
+            signing_key: None,
         }
+    }
+}
+
+impl IngestSettings {
+    pub(super) fn validate(mut self) -> Result<Self, ConfigError> {
+        if self.max_body_bytes == 0 {
+            return Err(ConfigError::at("ingest.max_body_bytes", "must be positive"));
+        }
+        let secret = self.signing_secret.expose_secret().trim();
+        self.signing_key = if secret.is_empty() {
+            None
+        } else {
+            // SecretError messages never carry the secret.
+            Some(
+                SigningKey::parse(secret)
+                    .map_err(|e| ConfigError::at("ingest.signing_secret", e))?,
+            )
+        };
+        Ok(self)
+    }
+
+    /// The Bearer token, when one is configured.
+    pub fn token(&self) -> Option<&SecretString> {
+        (!self.token.expose_secret().is_empty()).then_some(&self.token)
+    }
+
+    /// The decoded signing key, when a signing secret is configured.
+    pub fn signing_key(&self) -> Option<&SigningKey> {
+        self.signing_key.as_ref()
+    }
+
+    /// Whether `POST /webhook` accepts anything at all.
+    pub fn is_enabled(&self) -> bool {
+        self.token().is_some() || self.signing_key.is_some()
     }
 }
 

@@ -9,6 +9,7 @@ pub mod http;
 pub mod log;
 pub mod markup;
 pub mod notification;
+pub mod registry;
 pub mod telegram;
 pub mod webhook;
 

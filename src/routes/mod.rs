@@ -4,7 +4,9 @@ mod body;
 mod content;
 mod health;
 mod pages;
+mod results;
 mod track;
+mod webhook;
 
 use crate::error::ApiError;
 use actix_web::web;
@@ -21,9 +23,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/variant").route(web::get().to(content::variant)))
         .service(resource("/track_view").route(web::post().to(track::track_view)))
         .service(resource("/track_conversion").route(web::post().to(track::track_conversion)))
+        .service(resource("/webhook").route(web::post().to(webhook::ingest)))
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(resource("/results").route(web::get().to(results::results)))
         .service(resource("/dashboard").route(web::get().to(pages::dashboard)));
 }
 

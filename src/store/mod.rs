@@ -136,6 +136,9 @@ pub trait Store: Send + Sync + 'static {
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Remembers the id of a signed webhook delivery; `true` when it was
+    /// not seen before, so that a replayed delivery can be refused.
+    async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

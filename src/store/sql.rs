@@ -91,6 +91,19 @@ impl Store for SqlStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        // Shares the event ids' table; the prefix keeps the two kinds of ids apart.
+        let inserted = sqlx::query(
+            "INSERT INTO ingest_ids (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("whdelivery:{id}"))
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
 }
 
 async fn apply_one(

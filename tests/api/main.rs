@@ -7,6 +7,9 @@ mod errors;
 mod helpers;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;
+mod notify_test;
 mod postgres;
+mod results;
 mod sessions;
 mod tracking;
+mod webhook;

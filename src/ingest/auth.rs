@@ -1,0 +1,152 @@
+//! Who may post events: the holder of `ingest.token` (`Authorization:
+//! Bearer`), or a sender signing with `ingest.signing_secret` (Standard
+//! Webhooks). Either suffices when both are configured.
+
+use crate::configuration::IngestSettings;
+use crate::error::ApiError;
+use crate::standard_webhooks::{
+    DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// How a request proved who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The ingest token.
+    Token,
+    /// A valid, fresh signature. The caller must still check that
+    /// `delivery_id` is new: a captured request stays validly signed for
+    /// the whole tolerance window.
+    Signature {
+        /// The `webhook-id` header.
+        delivery_id: String,
+    },
+}
+
+/// Checks the credentials of a request whose body is `body`, at `now`
+/// (unix seconds). Any failure is the same 401, so a caller learns nothing
+/// about which part was wrong; the reason goes to the debug log.
+pub fn authenticate(
+    settings: &IngestSettings,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<Credential, ApiError> {
+    if let (Some(expected), Some(given)) = (settings.token(), bearer(headers))
+        && same_secret(given, expected.expose_secret())
+    {
+        return Ok(Credential::Token);
+    }
+    if let Some(key) = settings.signing_key()
+        && headers.contains_key(HEADER_SIGNATURE)
+    {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+        };
+        let id = header(HEADER_ID);
+        let signed = (id, header(HEADER_TIMESTAMP), header(HEADER_SIGNATURE));
+        return match key.verify(signed, body, now, DEFAULT_TOLERANCE_SECS) {
+            Ok(()) => Ok(Credential::Signature {
+                delivery_id: id.trim().to_owned(),
+            }),
+            Err(reason) => {
+                tracing::debug!(%reason, "webhook signature refused");
+                Err(ApiError::Unauthorized)
+            }
+        };
+    }
+    Err(ApiError::Unauthorized)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Compares digests rather than the strings, so that neither the contents
+/// nor the length of the token leak through timing.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let given = Sha256::digest(given.as_bytes());
+    let expected = Sha256::digest(expected.as_bytes());
+    bool::from(given.ct_eq(&expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::Settings;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    fn settings(ingest: &str) -> IngestSettings {
+        let toml = format!(
+            "[ingest]\n{ingest}\n[experiments.e]\nvariants = [{{ name = \"A\", weight = 1 }}, {{ name = \"B\", weight = 1 }}]"
+        );
+        Settings::from_toml(&toml).unwrap().ingest
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_token_or_a_signature_suffices_when_both_are_configured() {
+        let both = settings(&format!("token = \"t0k\"\nsigning_secret = \"{SECRET}\""));
+        let token = headers(&[("authorization", "bearer t0k")]);
+        assert_eq!(
+            authenticate(&both, &token, b"{}", 0).unwrap(),
+            Credential::Token
+        );
+        let key = both.signing_key().unwrap();
+        let signed = headers(&[
+            ("authorization", "Bearer wrong"),
+            ("webhook-id", "msg_1"),
+            ("webhook-timestamp", "100"),
+            ("webhook-signature", &key.sign("msg_1", 100, b"{}")),
+        ]);
+        let delivery_id = "msg_1".to_owned();
+        assert_eq!(
+            authenticate(&both, &signed, b"{}", 100).unwrap(),
+            Credential::Signature { delivery_id }
+        );
+    }
+
+    #[test]
+    fn a_wrong_or_missing_token_is_refused_and_a_token_is_not_a_signature() {
+        let token_only = settings("token = \"t0k\"");
+        for pairs in [
+            &[][..],
+            &[("authorization", "Bearer t0k2")],
+            &[("authorization", "Basic t0k")],
+            &[("webhook-signature", "v1,AAAA")],
+        ] {
+            let result = authenticate(&token_only, &headers(pairs), b"{}", 0);
+            assert!(matches!(result, Err(ApiError::Unauthorized)), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn an_unusable_signing_secret_fails_at_load_naming_the_key_but_not_the_secret() {
+        let toml = "[ingest]\nsigning_secret = \"whsec_short-secretish\"\n[experiments.e]\nvariants = [{ name = \"A\", weight = 1 }, { name = \"B\", weight = 1 }]";
+        let message = Settings::from_toml(toml).unwrap_err().to_string();
+        assert!(message.contains("ingest.signing_secret"), "{message}");
+        assert!(!message.contains("secretish"), "{message}");
+        assert!(!message.contains('\n'));
+    }
+}

@@ -1,0 +1,128 @@
+//! Server-side events, as posted to `POST /webhook` by a backend: who may
+//! send them ([`auth`]), what a body means ([`payload`]), and the per-item
+//! [`Summary`] the sender gets back. The route only glues these to the store.
+
+pub mod auth;
+pub mod payload;
+
+pub use auth::{Credential, authenticate};
+pub use payload::{MAX_BATCH, Resolved, parse_batch, resolve};
+
+use crate::store::Applied;
+use serde::Serialize;
+
+/// Why one item was not counted; the `code` of a rejected item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The experiment is not configured.
+    UnknownExperiment,
+    /// The variant is not one of the experiment's.
+    UnknownVariant,
+    /// The goal is not one of the experiment's.
+    UnknownGoal,
+    /// A `random` experiment cannot guess which variant the user saw.
+    VariantRequired,
+    /// The variant contradicts the computed or the recorded one.
+    VariantMismatch,
+    /// The user falls outside the experiment's traffic share.
+    NotEnrolled,
+    /// The item is malformed: wrong types, unknown fields, a bad user id.
+    BadEvent,
+}
+
+/// One item refused, with a message for the sender's logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The machine-readable reason.
+    pub code: RejectCode,
+    /// What exactly was wrong.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with `code`.
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A rejected item in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedItem {
+    /// Position in the batch (0 for a single object).
+    pub index: usize,
+    /// The reason.
+    pub code: RejectCode,
+    /// Details.
+    pub message: String,
+}
+
+/// The 202 body: what became of every item.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Items counted now.
+    pub accepted: usize,
+    /// Items already counted before (same event id, or a repeat conversion).
+    pub duplicates: usize,
+    /// Items for paused or concluded experiments, which count nothing.
+    pub ignored: usize,
+    /// Items refused, in batch order.
+    pub rejected: Vec<RejectedItem>,
+}
+
+impl Summary {
+    /// Notes a refused item.
+    pub fn reject(&mut self, index: usize, rejection: Rejection) {
+        self.rejected.push(RejectedItem {
+            index,
+            code: rejection.code,
+            message: rejection.message,
+        });
+    }
+
+    /// Notes an item that counts nothing on purpose.
+    pub fn ignore(&mut self) {
+        self.ignored += 1;
+    }
+
+    /// Notes what the store did with item `index`; `true` when it counted.
+    pub fn applied(&mut self, index: usize, applied: &Applied) -> bool {
+        match applied {
+            Applied::Viewed { .. }
+            | Applied::Enrolled { .. }
+            | Applied::Converted { first: true } => {
+                self.accepted += 1;
+                true
+            }
+            Applied::Converted { first: false } | Applied::DuplicateId => {
+                self.duplicates += 1;
+                false
+            }
+            Applied::VariantMismatch { recorded } => {
+                self.reject(
+                    index,
+                    Rejection::new(
+                        RejectCode::VariantMismatch,
+                        format!("the user is a participant of variant {recorded:?}"),
+                    ),
+                );
+                false
+            }
+        }
+    }
+
+    /// Puts the rejections in batch order (the store's come after the parser's).
+    pub fn finish(mut self) -> Self {
+        self.rejected.sort_by_key(|r| r.index);
+        self
+    }
+}
+
+/// `value` quoted for a message, cut short: it came from the client.
+pub(crate) fn quoted(value: &str) -> String {
+    format!("{:?}", value.chars().take(60).collect::<String>())
+}
