@@ -6,9 +6,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::chat_text::{Markup, render};
 use super::http::{Reply, execute, outcome_for, redact};
 use super::markup::{escape_markdown, truncate_markdown};
-use super::notification::{SummaryReason, TEST_TEXT};
 use super::{DeliveryOutcome, Notification, Notifier};
 
 const SERVICE: &str = "discord";
@@ -58,52 +58,12 @@ impl DiscordNotifier {
     /// The markdown `content` for `notification`, escaped and cut to [`MAX_CONTENT_CHARS`].
     pub fn render(&self, notification: &Notification) -> String {
         let md = escape_markdown;
-        let text = match notification {
-            Notification::Event {
-                experiment,
-                variant,
-                goal,
-                unit_count,
-                ..
-            } => {
-                let mut s = format!(
-                    "**{}**\nExperiment: {}\nVariant: **{}**",
-                    md(&notification.headline()),
-                    md(experiment),
-                    md(variant)
-                );
-                if let Some(goal) = goal {
-                    s.push_str(&format!("\nGoal: {}", md(goal)));
-                }
-                if *unit_count != 1 {
-                    s.push_str(&format!("\nCount: {unit_count}"));
-                }
-                s
-            }
-            Notification::Summary { reason, lines, .. } => {
-                let mut s = match reason {
-                    SummaryReason::Digest => "**A/B Test Digest**".to_owned(),
-                    SummaryReason::Backlog => "**A/B Test Summary (backlog)**".to_owned(),
-                };
-                for line in lines {
-                    s.push('\n');
-                    s.push_str(&md(&line.render()));
-                }
-                s
-            }
-            Notification::Test { .. } => format!("**{}**", md(TEST_TEXT)),
-            Notification::Significance {
-                experiment,
-                goal,
-                text,
-                ..
-            } => format!(
-                "**A/B Test Significance: {} · {}**\n{}",
-                md(experiment),
-                md(goal),
-                md(text)
-            ),
+        let markup = Markup {
+            escape: md,
+            bold: |s| format!("**{s}**"),
+            code: str::to_owned,
         };
+        let text = render(notification, &markup);
         truncate_markdown(&text, MAX_CONTENT_CHARS)
     }
 }

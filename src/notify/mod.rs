@@ -3,6 +3,7 @@
 //! and digests belong to the outbox workers that call [`Notifier::send`].
 
 pub mod bliphq;
+mod chat_text;
 pub mod civil;
 pub mod discord;
 pub mod http;

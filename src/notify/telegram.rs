@@ -6,9 +6,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::chat_text::{Markup, render};
 use super::http::{execute, one_line, outcome_for, redact};
 use super::markup::{escape_html, truncate_html};
-use super::notification::{SummaryReason, TEST_TEXT};
 use super::{DeliveryOutcome, Notification, Notifier};
 
 const SERVICE: &str = "telegram";
@@ -76,52 +76,12 @@ impl TelegramNotifier {
 
     /// The HTML text for `notification`, escaped and cut to [`MAX_TEXT_CHARS`].
     pub fn render(&self, notification: &Notification) -> String {
-        let text = match notification {
-            Notification::Event {
-                experiment,
-                variant,
-                goal,
-                unit_count,
-                ..
-            } => {
-                let mut s = format!(
-                    "<b>{}</b>\nExperiment: <code>{}</code>\nVariant: <b>{}</b>",
-                    escape_html(&notification.headline()),
-                    escape_html(experiment),
-                    escape_html(variant)
-                );
-                if let Some(goal) = goal {
-                    s.push_str(&format!("\nGoal: {}", escape_html(goal)));
-                }
-                if *unit_count != 1 {
-                    s.push_str(&format!("\nCount: {unit_count}"));
-                }
-                s
-            }
-            Notification::Summary { reason, lines, .. } => {
-                let mut s = match reason {
-                    SummaryReason::Digest => "<b>A/B Test Digest</b>".to_owned(),
-                    SummaryReason::Backlog => "<b>A/B Test Summary (backlog)</b>".to_owned(),
-                };
-                for line in lines {
-                    s.push('\n');
-                    s.push_str(&escape_html(&line.render()));
-                }
-                s
-            }
-            Notification::Test { .. } => format!("<b>{}</b>", escape_html(TEST_TEXT)),
-            Notification::Significance {
-                experiment,
-                goal,
-                text,
-                ..
-            } => format!(
-                "<b>A/B Test Significance: {} · {}</b>\n{}",
-                escape_html(experiment),
-                escape_html(goal),
-                escape_html(text)
-            ),
+        let markup = Markup {
+            escape: escape_html,
+            bold: |s| format!("<b>{s}</b>"),
+            code: |s| format!("<code>{s}</code>"),
         };
+        let text = render(notification, &markup);
         truncate_html(&text, MAX_TEXT_CHARS)
     }
 
