@@ -118,6 +118,23 @@ async fn the_seed_payload_counts_a_participant_and_a_conversion_of_the_named_var
     assert_eq!(counters["homepage_cta/B/participants"], 1);
     assert_eq!(counters["homepage_cta/B/conversions/conversion"], 1);
     assert_eq!(counters.len(), 3, "{counters:?}");
+    // The same counts flow into /results (open: no admin token in this config).
+    let report: Value = app
+        .get("/results?experiment=homepage_cta")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let variants = &report["experiments"][0]["goals"][0]["variants"];
+    let b = variants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "B")
+        .unwrap();
+    assert_eq!(b["participants"], 1);
+    assert_eq!(b["conversions"], 1);
+    assert_eq!(b["rate"], 1.0);
 }
 
 #[tokio::test]
