@@ -26,12 +26,31 @@ pub struct Cli {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run the server.
     Serve,
     /// Validate the configuration and print it with secrets redacted (exit 2 when invalid).
     CheckConfig,
-    /// Send one test notification through every enabled notifier (exit 1 if any failed).
+    /// Send one test notification through every enabled notifier (exit 1 if any
+    /// failed); a delivered one also resumes that notifier if it was paused.
     NotifyTest,
+    /// Inspect and re-queue dead-lettered notifications.
+    Outbox {
+        /// What to do.
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+}
+
+/// `splitcast outbox ...`.
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum OutboxAction {
+    /// List dead letters: id, notifier, age, attempts, reason.
+    List,
+    /// Put a dead letter (by id) or all of them (`all`) back in the queue.
+    Requeue {
+        /// A row id from `outbox list`, or `all`.
+        target: String,
+    },
 }

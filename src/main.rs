@@ -1,5 +1,5 @@
 use clap::Parser;
-use splitcast::cli::{Cli, Command};
+use splitcast::cli::{Cli, Command, OutboxAction};
 use splitcast::configuration::{Settings, Sources};
 use splitcast::startup::Application;
 use std::process::ExitCode;
@@ -14,13 +14,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.clone().unwrap_or(Command::Serve) {
         Command::CheckConfig => {
             print!("{}", settings.redacted_toml());
             ExitCode::SUCCESS
         }
         Command::Serve => run(serve(settings)),
         Command::NotifyTest => run_with_status(notify_test(settings)),
+        Command::Outbox { action } => run_with_status(outbox(settings, action)),
     }
 }
 
@@ -62,10 +63,15 @@ async fn notify_test(settings: Settings) -> anyhow::Result<ExitCode> {
         println!("no notifier is enabled");
         return Ok(ExitCode::SUCCESS);
     }
+    let store = open_store(&settings).await?;
     let mut failed = false;
     for (name, outcome) in splitcast::notify::registry::send_test(&notifiers).await {
         match outcome {
-            splitcast::notify::DeliveryOutcome::Delivered => println!("{name}: delivered"),
+            splitcast::notify::DeliveryOutcome::Delivered => {
+                // Working credentials resume a notifier paused for rejected ones.
+                store.resume(Some(&name)).await?;
+                println!("{name}: delivered");
+            }
             other => {
                 failed = true;
                 println!("{name}: FAILED ({}) {other:?}", other.label());
@@ -77,4 +83,41 @@ async fn notify_test(settings: Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn open_store(
+    settings: &Settings,
+) -> anyhow::Result<std::sync::Arc<splitcast::store::SqlStore>> {
+    let routing = splitcast::store::NotifyRouting::none();
+    Ok(splitcast::store::open(&settings.storage.url, routing).await?)
+}
+
+/// `splitcast outbox list|requeue`.
+async fn outbox(settings: Settings, action: OutboxAction) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings).await?;
+    let now = splitcast::clock::now_millis();
+    match action {
+        OutboxAction::List => {
+            let dead = store.dead_letters().await?;
+            println!("{} dead letter(s)", dead.len());
+            for row in dead {
+                let age_min = (now - row.created_at) / 60_000;
+                println!(
+                    "{}\t{}\t{} min ago\t{} attempt(s)\t{}",
+                    row.id, row.notifier, age_min, row.attempts, row.last_error
+                );
+            }
+        }
+        OutboxAction::Requeue { target } => {
+            let id = match target.as_str() {
+                "all" => None,
+                other => Some(other.parse::<i64>().map_err(|_| {
+                    anyhow::anyhow!("outbox requeue takes a row id or `all`, not {other:?}")
+                })?),
+            };
+            let count = store.requeue(id, now).await?;
+            println!("{count} row(s) re-queued");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,16 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
+use crate::configuration::NotifierEvent;
 use crate::configuration::Settings;
 use crate::metrics::Metrics;
+use crate::notify::digest::DigestWorker;
+use crate::notify::retry::Backoff;
+use crate::notify::worker::DeliveryWorker;
 use crate::routes;
 use crate::session;
 use crate::state::AppState;
-use crate::store::{self, EventWriter, SqlStore};
+use crate::store::{self, EventWriter, NotifyRouting, SqlStore};
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::Condition;
@@ -14,6 +18,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
 /// A bound, ready-to-run splitcast server.
@@ -30,10 +35,13 @@ impl Application {
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }
-        let store = store::open(&settings.storage.url)
+        let routing = NotifyRouting::from_settings(&settings);
+        let store = store::open(&settings.storage.url, routing)
             .await
             .context("cannot open the store")?;
         let writer = EventWriter::start(store.clone());
+        let metrics = Metrics::new();
+        start_notification_workers(&settings, &store, &metrics).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address)
             .with_context(|| format!("cannot bind {}:{}", address.0, address.1))?;
@@ -44,7 +52,7 @@ impl Application {
             experiments: settings.experiments.clone(),
             writer,
             store: store.clone(),
-            metrics: Metrics::new(),
+            metrics,
             bots: isbot::Bots::default(),
             settings,
         });
@@ -88,6 +96,46 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// One delivery worker per notifier and the digest loop. A restart resumes
+/// notifiers paused for rejected credentials.
+async fn start_notification_workers(
+    settings: &Settings,
+    store: &Arc<SqlStore>,
+    metrics: &Metrics,
+) -> anyhow::Result<()> {
+    store
+        .resume(None)
+        .await
+        .context("cannot resume paused notifiers")?;
+    let notify = &settings.notify;
+    let backoff = Backoff {
+        initial: Duration::from_millis(notify.retry_initial_ms),
+        max: Duration::from_secs(notify.retry_max_secs),
+    };
+    let max_age = Duration::from_secs(notify.max_age_hours * 3600);
+    let notifiers = crate::notify::registry::build(settings)?;
+    for (notifier, config) in notifiers.into_iter().zip(&settings.notifiers) {
+        let worker = DeliveryWorker::new(
+            notifier,
+            store.clone(),
+            metrics.clone(),
+            config.rate_per_minute,
+            backoff,
+            max_age,
+        );
+        tokio::spawn(worker.run());
+    }
+    let digest_notifiers = settings
+        .notifiers
+        .iter()
+        .filter(|n| n.wants(NotifierEvent::Digest))
+        .map(|n| n.name.clone())
+        .collect();
+    let interval = Duration::from_secs(notify.digest_interval_secs);
+    tokio::spawn(DigestWorker::new(store.clone(), interval, digest_notifiers).run());
+    Ok(())
 }
 
 fn cors(origins: &[String]) -> Cors {

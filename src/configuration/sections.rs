@@ -349,6 +349,10 @@ pub struct NotifySettings {
     pub max_age_hours: u64,
     /// Participants each arm needs before a significance verdict is sent.
     pub min_sample_per_variant: u64,
+    /// Ceiling of the first retry wait, in milliseconds (doubles per failure).
+    pub retry_initial_ms: u64,
+    /// Largest retry wait ceiling, in seconds.
+    pub retry_max_secs: u64,
 }
 
 impl Default for NotifySettings {
@@ -361,6 +365,8 @@ impl Default for NotifySettings {
             digest_interval_secs: 60,
             max_age_hours: 24,
             min_sample_per_variant: 100,
+            retry_initial_ms: 1000,
+            retry_max_secs: 300,
         }
     }
 }
@@ -371,6 +377,12 @@ impl NotifySettings {
             return Err(ConfigError::at(
                 "notify.digest_interval_secs",
                 "must be positive",
+            ));
+        }
+        if self.retry_initial_ms == 0 || self.retry_max_secs == 0 {
+            return Err(ConfigError::at(
+                "notify.retry_initial_ms",
+                "retry_initial_ms and retry_max_secs must be positive",
             ));
         }
         if self.max_age_hours == 0 {

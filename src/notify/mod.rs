@@ -5,14 +5,19 @@
 pub mod bliphq;
 mod chat_text;
 pub mod civil;
+pub mod coalesce;
+pub mod digest;
 pub mod discord;
 pub mod http;
 pub mod log;
 pub mod markup;
 pub mod notification;
+pub mod rate_limit;
 pub mod registry;
+pub mod retry;
 pub mod telegram;
 pub mod webhook;
+pub mod worker;
 
 pub use notification::{EventKind, Notification, SummaryLine, SummaryReason};
 
@@ -23,6 +28,11 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &str;
     /// One delivery attempt. Never panics, never logs a secret.
     async fn send(&self, notification: &Notification) -> DeliveryOutcome;
+    /// The same notifier aimed at a migrated chat, for services that migrate
+    /// chats (Telegram); `None` elsewhere.
+    fn migrated(&self, _new_chat_id: i64) -> Option<std::sync::Arc<dyn Notifier>> {
+        None
+    }
 }
 
 /// What one delivery attempt achieved, and what the caller should do next.

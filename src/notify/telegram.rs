@@ -129,6 +129,10 @@ impl Notifier for TelegramNotifier {
         &self.name
     }
 
+    fn migrated(&self, new_chat_id: i64) -> Option<std::sync::Arc<dyn Notifier>> {
+        Some(std::sync::Arc::new(self.with_chat_id(new_chat_id)))
+    }
+
     async fn send(&self, notification: &Notification) -> DeliveryOutcome {
         let token = self.settings.bot_token.expose_secret();
         let chat_id = match self.settings.chat_id.parse::<i64>() {

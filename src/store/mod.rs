@@ -3,12 +3,17 @@
 //! (shared by several instances), and a group-commit [`EventWriter`] in front
 //! of it so that durability does not cost one fsync per request.
 
+mod digest;
+mod outbox;
 mod postgres;
+mod routing;
 mod sql;
 mod sqlite;
 mod writer;
 
-pub use sql::SqlStore;
+pub use outbox::{Claimed, DeadLetter};
+pub use routing::NotifyRouting;
+pub use sql::{Backend, SqlStore};
 pub use writer::EventWriter;
 
 use crate::names::{ExperimentName, Goal, VariantName};
@@ -142,13 +147,13 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store named by `url` and runs its migrations.
-pub async fn open(url: &SecretString) -> Result<Arc<SqlStore>, StoreError> {
+pub async fn open(url: &SecretString, routing: NotifyRouting) -> Result<Arc<SqlStore>, StoreError> {
     sqlx::any::install_default_drivers();
     let url = url.expose_secret();
     let store = if url.starts_with("sqlite:") {
-        sqlite::open(url).await?
+        sqlite::open(url, routing).await?
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::open(url).await?
+        postgres::open(url, routing).await?
     } else {
         return Err(StoreError::Url(
             "must start with sqlite: or postgres://".into(),

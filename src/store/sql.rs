@@ -2,10 +2,14 @@
 //! driver: the statements below are valid on both (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`).
 
+use super::routing::NotifyRouting;
 use super::{Action, Applied, Counter, Event, Store, StoreError};
+use crate::notify::EventKind;
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Which database is behind the pool, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,9 @@ pub enum Backend {
 pub struct SqlStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
+    pub(super) routing: NotifyRouting,
+    /// Woken after a commit that added outbox rows, so workers need not poll.
+    pub(super) outbox_wake: Arc<Notify>,
 }
 
 /// Counter increments of one batch, keyed (experiment, variant, metric, goal)
@@ -38,6 +45,20 @@ impl SqlStore {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// Notified whenever a commit adds outbox rows.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
+    }
+
+    pub(super) fn new(pool: AnyPool, backend: Backend, routing: NotifyRouting) -> Self {
+        Self {
+            pool,
+            backend,
+            routing,
+            outbox_wake: Arc::new(Notify::new()),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -46,8 +67,20 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await?;
         let mut increments = Increments::new();
         let mut outcomes = Vec::with_capacity(events.len());
+        let mut enqueued = false;
         for event in events {
-            outcomes.push(apply_one(&mut tx, event, &mut increments).await?);
+            let applied = apply_one(&mut tx, event, &mut increments).await?;
+            let routed = match (&applied, &event.action) {
+                (Applied::Viewed { .. }, _) => Some((EventKind::PageView, None)),
+                (Applied::Converted { first: true }, Action::Convert(goal)) => {
+                    Some((EventKind::Conversion, Some(goal.as_str())))
+                }
+                _ => None,
+            };
+            if let Some((kind, goal)) = routed {
+                enqueued |= self.routing.route(&mut tx, event, kind, goal).await?;
+            }
+            outcomes.push(applied);
         }
         for ((experiment, variant, metric, goal), by) in increments {
             sqlx::query(
@@ -65,6 +98,9 @@ impl Store for SqlStore {
             .await?;
         }
         tx.commit().await?;
+        if enqueued {
+            self.outbox_wake.notify_waiters();
+        }
         Ok(outcomes)
     }
 

@@ -2,13 +2,14 @@
 //! commit amortises it), the file and its folder created at start.
 
 use super::StoreError;
+use super::routing::NotifyRouting;
 use super::sql::{Backend, SqlStore};
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 use std::path::Path;
 use std::time::Duration;
 
-pub(super) async fn open(url: &str) -> Result<SqlStore, StoreError> {
+pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, StoreError> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -43,8 +44,5 @@ pub(super) async fn open(url: &str) -> Result<SqlStore, StoreError> {
         .connect(&format!("sqlite://{path}?mode=rwc"))
         .await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    Ok(SqlStore {
-        pool,
-        backend: Backend::Sqlite,
-    })
+    Ok(SqlStore::new(pool, Backend::Sqlite, routing))
 }

@@ -106,9 +106,12 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     restarted.kill().unwrap();
     restarted.wait().unwrap();
 
-    let store = splitcast::store::open(&format!("sqlite://{}", db.display()).into())
-        .await
-        .unwrap();
+    let store = splitcast::store::open(
+        &format!("sqlite://{}", db.display()).into(),
+        splitcast::store::NotifyRouting::none(),
+    )
+    .await
+    .unwrap();
     let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
         .fetch_all(store.pool())
         .await

@@ -8,6 +8,7 @@ mod helpers;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;
 mod notify_test;
+mod outbox;
 mod postgres;
 mod results;
 mod sessions;

@@ -1,0 +1,35 @@
+-- The durable notification outbox, digest accumulators, cluster-wide
+-- schedules and paused notifiers. Times are unix milliseconds.
+CREATE TABLE outbox (
+    id              BIGSERIAL PRIMARY KEY,
+    notifier        TEXT NOT NULL,
+    notification    TEXT NOT NULL,
+    is_event        BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    locked_until    BIGINT NOT NULL DEFAULT 0,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    last_error      TEXT
+);
+CREATE INDEX outbox_queue ON outbox (notifier, status, id);
+
+CREATE TABLE digest_counts (
+    experiment TEXT NOT NULL,
+    variant    TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    goal       TEXT NOT NULL DEFAULT '',
+    count      BIGINT NOT NULL,
+    PRIMARY KEY (experiment, variant, event, goal)
+);
+
+CREATE TABLE schedules (
+    name        TEXT PRIMARY KEY,
+    last_run_at BIGINT NOT NULL
+);
+
+CREATE TABLE notifier_pauses (
+    notifier  TEXT PRIMARY KEY,
+    reason    TEXT NOT NULL,
+    paused_at BIGINT NOT NULL
+);

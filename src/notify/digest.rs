@@ -1,0 +1,50 @@
+//! The digest loop: every `digest_interval_secs`, one instance of the
+//! cluster turns the summed `digest`-policy events into one summary message
+//! per notifier, and only when something happened.
+
+use crate::clock::now_millis;
+use crate::notify::Notification;
+use crate::store::{SqlStore, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Takes digests on a schedule.
+pub struct DigestWorker {
+    store: Arc<SqlStore>,
+    interval: Duration,
+    notifiers: Vec<String>,
+}
+
+impl DigestWorker {
+    /// A worker sending to `notifiers` every `interval`.
+    pub fn new(store: Arc<SqlStore>, interval: Duration, notifiers: Vec<String>) -> Self {
+        Self {
+            store,
+            interval,
+            notifiers,
+        }
+    }
+
+    /// One tick: the digest queued, if one was due and non-empty.
+    pub async fn tick(&self) -> Result<Option<Notification>, StoreError> {
+        if self.notifiers.is_empty() {
+            return Ok(None);
+        }
+        let interval_ms = self.interval.as_millis() as i64;
+        self.store
+            .take_digest(interval_ms, now_millis(), &self.notifiers)
+            .await
+    }
+
+    /// Ticks forever, a little more often than the interval so that the
+    /// cluster-wide schedule, not this timer, decides.
+    pub async fn run(self) {
+        let period = (self.interval / 4).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(period).await;
+            if let Err(error) = self.tick().await {
+                tracing::error!(error = ?error, "could not take the digest");
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! One delivery worker per notifier: a loop around [`DeliveryWorker::try_deliver_next`],
+//! which tests drive step by step. It sends the outbox head in order of
+//! creation; when the backlog is larger than the rate limit lets through,
+//! it merges every waiting event into one summary with exact counts.
+
+use super::coalesce::{event_items, summary};
+use super::rate_limit::RateLimiter;
+use super::retry::Backoff;
+use super::{DeliveryOutcome, Notifier, SummaryReason};
+use crate::clock::now_millis;
+use crate::metrics::Metrics;
+use crate::store::{Claimed, SqlStore, StoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a claim holds rows against other workers (longer than a request).
+const LEASE_MS: i64 = 60_000;
+/// The most rows merged into one summary.
+const MAX_COALESCE: i64 = 10_000;
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing due.
+    Idle,
+    /// `rows` rows delivered (more than one when coalesced).
+    Delivered {
+        /// Rows the message carried.
+        rows: usize,
+    },
+    /// The attempt failed and will be retried after `wait`.
+    Retrying {
+        /// Time until the next attempt.
+        wait: Duration,
+    },
+    /// Waiting for an earlier retry time or the rate limit.
+    Waiting {
+        /// Time until something may be sent.
+        wait: Duration,
+    },
+    /// Rows were dead-lettered (permanent failure or too old).
+    DeadLettered {
+        /// How many.
+        rows: usize,
+    },
+    /// The service rejected the credentials: the notifier waits for a
+    /// restart or `notify-test`.
+    Paused,
+    /// Telegram moved the chat; the next step sends to the new one.
+    Migrated,
+}
+
+/// Delivers one notifier's outbox.
+pub struct DeliveryWorker {
+    notifier: Arc<dyn Notifier>,
+    store: Arc<SqlStore>,
+    metrics: Metrics,
+    limiter: RateLimiter,
+    backoff: Backoff,
+    max_age: Duration,
+    failures: u32,
+    blocked_until: Option<Instant>,
+    paused_logged: bool,
+}
+
+impl DeliveryWorker {
+    /// A worker for `notifier` with `rate_per_minute` (None = unlimited).
+    pub fn new(
+        notifier: Arc<dyn Notifier>,
+        store: Arc<SqlStore>,
+        metrics: Metrics,
+        rate_per_minute: Option<u32>,
+        backoff: Backoff,
+        max_age: Duration,
+    ) -> Self {
+        Self {
+            notifier,
+            store,
+            metrics,
+            limiter: RateLimiter::new(rate_per_minute, Instant::now()),
+            backoff,
+            max_age,
+            failures: 0,
+            blocked_until: None,
+            paused_logged: false,
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.notifier.name()
+    }
+
+    fn count(&self, outcome: &str, by: usize) {
+        self.metrics
+            .notifications
+            .with_label_values(&[self.notifier.name(), outcome])
+            .inc_by(by as u64);
+    }
+
+    /// One step: at most one message sent.
+    pub async fn try_deliver_next(&mut self) -> Result<Outcome, StoreError> {
+        let name = self.name().to_owned();
+        if let Some(reason) = self.store.paused(&name).await? {
+            if !self.paused_logged {
+                tracing::error!(notifier = %name, %reason, "notifier paused: its credentials were rejected; fix them, then restart or run `splitcast notify-test`");
+                self.paused_logged = true;
+            }
+            return Ok(Outcome::Paused);
+        }
+        self.paused_logged = false;
+        let now = Instant::now();
+        if let Some(until) = self.blocked_until.filter(|u| *u > now) {
+            return Ok(Outcome::Waiting { wait: until - now });
+        }
+        let now_ms = now_millis();
+        let cutoff = now_ms - self.max_age.as_millis() as i64;
+        let expired = self
+            .store
+            .expire(&name, cutoff, "not delivered within notify.max_age_hours")
+            .await?;
+        if expired > 0 {
+            tracing::error!(notifier = %name, rows = expired, "dead-lettered notifications older than notify.max_age_hours");
+            self.count("dead_lettered", expired as usize);
+            return Ok(Outcome::DeadLettered {
+                rows: expired as usize,
+            });
+        }
+        let available = self.limiter.available(now);
+        if available == 0 {
+            let wait = self.limiter.try_acquire(now).err().unwrap_or_default();
+            return Ok(Outcome::Waiting { wait });
+        }
+        let backlog = self.store.due_events(&name, now_ms).await?;
+        let coalesce = backlog >= 2 && backlog as u64 > available;
+        let claimed = if coalesce {
+            self.store
+                .claim(&name, now_ms, LEASE_MS, true, MAX_COALESCE)
+                .await?
+        } else {
+            self.store.claim(&name, now_ms, LEASE_MS, false, 1).await?
+        };
+        let Some(claimed) = claimed else {
+            return Ok(Outcome::Idle);
+        };
+        let _ = self.limiter.try_acquire(now);
+        let message = if claimed.ids.len() > 1 {
+            let id = format!(
+                "backlog-{name}-{}-{}",
+                claimed.ids[0],
+                claimed.ids[claimed.ids.len() - 1]
+            );
+            let since = claimed.oldest_created_ms / 1000;
+            summary(
+                id,
+                SummaryReason::Backlog,
+                since,
+                now_ms / 1000,
+                event_items(&claimed.notifications),
+            )
+        } else {
+            claimed.notifications[0].clone()
+        };
+        let outcome = self.notifier.send(&message).await;
+        self.settle(claimed, outcome).await
+    }
+
+    async fn settle(
+        &mut self,
+        claimed: Claimed,
+        outcome: DeliveryOutcome,
+    ) -> Result<Outcome, StoreError> {
+        let rows = claimed.ids.len();
+        let name = self.name().to_owned();
+        match outcome {
+            DeliveryOutcome::Delivered => {
+                self.store.complete(&claimed.ids).await?;
+                self.failures = 0;
+                self.count("delivered", 1);
+                if rows > 1 {
+                    self.count("coalesced_rows", rows);
+                }
+                Ok(Outcome::Delivered { rows })
+            }
+            DeliveryOutcome::Retry { after, reason } => {
+                self.failures = self.failures.saturating_add(1);
+                let wait = self
+                    .backoff
+                    .wait(self.failures, after, rand::random::<f64>());
+                self.blocked_until = Some(Instant::now() + wait);
+                let next = now_millis() + wait.as_millis() as i64;
+                self.store.retry_later(&claimed.ids, next, &reason).await?;
+                tracing::warn!(notifier = %name, %reason, wait_ms = wait.as_millis() as u64, failures = self.failures, "notification failed; will retry");
+                self.count("retried", 1);
+                Ok(Outcome::Retrying { wait })
+            }
+            DeliveryOutcome::Permanent { reason } => {
+                self.store.dead_letter(&claimed.ids, &reason).await?;
+                tracing::error!(notifier = %name, %reason, rows, "notification rejected permanently; dead-lettered (see `splitcast outbox list`)");
+                self.count("dead_lettered", rows);
+                Ok(Outcome::DeadLettered { rows })
+            }
+            DeliveryOutcome::CredentialsRejected { reason } => {
+                self.store.release(&claimed.ids).await?;
+                self.store.pause(&name, &reason, now_millis()).await?;
+                self.count("paused", 1);
+                Ok(Outcome::Paused)
+            }
+            DeliveryOutcome::ChatMigrated { new_chat_id } => {
+                self.store.release(&claimed.ids).await?;
+                match self.notifier.migrated(new_chat_id) {
+                    Some(next) => {
+                        tracing::warn!(notifier = %name, new_chat_id, "the chat was migrated; sending there now — set notifiers.{name}.chat_id = \"{new_chat_id}\" in the configuration");
+                        self.notifier = next;
+                        Ok(Outcome::Migrated)
+                    }
+                    None => {
+                        let reason = format!("chat migrated to {new_chat_id}");
+                        self.store.dead_letter(&claimed.ids, &reason).await?;
+                        Ok(Outcome::DeadLettered { rows })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs until the process ends, waking on new rows or when a wait is over.
+    pub async fn run(mut self) {
+        let wake = self.store.outbox_wake();
+        loop {
+            let pause = match self.try_deliver_next().await {
+                Ok(
+                    Outcome::Delivered { .. } | Outcome::DeadLettered { .. } | Outcome::Migrated,
+                ) => Duration::ZERO,
+                Ok(Outcome::Retrying { wait } | Outcome::Waiting { wait }) => wait,
+                // Rows from other instances or dead-letter requeues arrive without a wake-up.
+                Ok(Outcome::Idle) => Duration::from_secs(1),
+                Ok(Outcome::Paused) => Duration::from_secs(5),
+                Err(error) => {
+                    tracing::error!(notifier = %self.name(), error = ?error, "outbox unavailable");
+                    Duration::from_secs(1)
+                }
+            };
+            if pause.is_zero() {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = wake.notified() => {}
+            }
+        }
+    }
+}
