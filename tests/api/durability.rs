@@ -4,39 +4,60 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
-/// Starts the binary and returns it with the port it logged.
-pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) -> (Child, u16) {
+/// A splitcast process on a real port, with everything it logged so far.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// The port it logged.
+    pub port: u16,
+    /// Its stderr, line by line.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// `http://127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// Starts the binary and returns it once it logged its port.
+pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_splitcast"))
         .arg("--config")
         .arg(config_path)
         .current_dir(workdir)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "debug")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
     let (port_tx, port_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line
-                .split("listening on http://127.0.0.1:")
-                .nth(1)
-                .filter(|_| !sent)
-            {
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                port_tx.send(digits.parse::<u16>().unwrap()).unwrap();
-                sent = true;
+                let _ = port_tx.send(digits.parse::<u16>().unwrap());
             }
+            lines.lock().unwrap().push(line);
         }
     });
     let port = port_rx
         .recv_timeout(std::time::Duration::from_secs(60))
         .expect("the server logs its port");
-    (child, port)
+    Server { child, port, log }
 }
 
 #[tokio::test]
@@ -51,7 +72,8 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         );
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config).unwrap();
-    let (mut child, port) = start_server(&config_path, dir.path());
+    let mut server = start_server(&config_path, dir.path());
+    let port = server.port;
 
     let (acked_tx, mut acked_rx) = mpsc::unbounded_channel::<String>();
     let mut workers = Vec::new();
@@ -87,8 +109,7 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     while acked.len() < 400 {
         acked.insert(acked_rx.recv().await.expect("load keeps running"));
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    server.kill();
     for worker in workers {
         worker.await.unwrap();
     }
@@ -98,13 +119,12 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     }
 
     // Restart on the same file: it opens (recovering the WAL) and serves.
-    let (mut restarted, port) = start_server(&config_path, dir.path());
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+    let mut restarted = start_server(&config_path, dir.path());
+    let ready = reqwest::get(format!("{}/readyz", restarted.address()))
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 
     let store = splitcast::store::open(
         &format!("sqlite://{}", db.display()).into(),

@@ -154,3 +154,39 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> String {
         .expect("an error code")
         .to_owned()
 }
+
+/// Polls `condition` every 20 ms until it holds, failing after `timeout`:
+/// for events that happen in a background task, such as a delivery.
+pub async fn wait_until<F, Fut>(timeout: std::time::Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// How many events the messages a mock notifier received carry: one per
+/// single event message, the exact count for a summary line.
+pub fn events_in_blip_messages(bodies: &[serde_json::Value]) -> u64 {
+    bodies
+        .iter()
+        .map(|body| {
+            let message = body["message"].as_str().unwrap_or_default();
+            if message.starts_with("A/B Test Event:") {
+                return 1;
+            }
+            message
+                .lines()
+                .filter_map(|line| line.split(": ").nth(1))
+                .filter_map(|rest| rest.split(' ').next()?.parse::<u64>().ok())
+                .sum()
+        })
+        .sum()
+}

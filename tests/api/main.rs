@@ -5,8 +5,10 @@ mod content;
 mod durability;
 mod errors;
 mod helpers;
+mod notifications;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;
+mod notify_durability;
 mod notify_test;
 mod outbox;
 mod postgres;

@@ -130,3 +130,84 @@ async fn concurrent_new_visitors_on_two_instances_add_up_exactly() {
     assert_eq!(one.total("homepage_cta", "participants").await, 200);
     assert_eq!(two.total("homepage_cta", "conversions").await, 200);
 }
+
+#[tokio::test]
+async fn two_instances_share_one_outbox_and_send_each_notification_once() {
+    use crate::helpers::{events_in_blip_messages, wait_until};
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let blip = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&blip)
+        .await;
+    let config = format!(
+        "{BASE}\n{DEMO}\n[notify]\npage_view = \"digest\"\ndigest_interval_secs = 1\n\
+         [notifiers.blip]\nkind = \"bliphq\"\nurl = \"{}/n\"\napi_key = \"k\"\nevents = [\"conversion\", \"digest\"]\n",
+        blip.uri()
+    );
+    let one = spawn_app_from(&config, Some(url.clone())).await;
+    let two = spawn_app_from(&config, Some(url)).await;
+    for i in 0..40 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let client = browser();
+        client.get(app.url("/get_content")).send().await.unwrap();
+        assert_eq!(
+            client
+                .post(app.url("/track_view"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        assert_eq!(
+            client
+                .post(app.url("/track_conversion"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+    }
+    let bodies = || async {
+        blip.received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.body_json::<serde_json::Value>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let of_kind = |bodies: &[serde_json::Value], kind: &str| -> Vec<serde_json::Value> {
+        bodies
+            .iter()
+            .filter(|b| b["tags"][1] == kind)
+            .cloned()
+            .collect()
+    };
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "40 conversions and 40 views",
+        || async {
+            let all = bodies().await;
+            events_in_blip_messages(&of_kind(&all, "conversion")) >= 40
+                && events_in_blip_messages(&of_kind(&all, "page_view")) >= 40
+                && one.store.pending("blip").await.unwrap() == 0
+        },
+    )
+    .await;
+    let all = bodies().await;
+    assert_eq!(
+        events_in_blip_messages(&of_kind(&all, "conversion")),
+        40,
+        "each conversion once"
+    );
+    assert_eq!(
+        events_in_blip_messages(&of_kind(&all, "page_view")),
+        40,
+        "digests add up exactly"
+    );
+}
