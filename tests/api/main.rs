@@ -1,5 +1,6 @@
 //! The HTTP test suite: one binary, every test through the public surface.
 
+mod browser;
 mod config_validation;
 mod content;
 mod durability;

@@ -175,4 +175,28 @@ async fn pending_notifications_survive_sigkill_and_no_secret_is_ever_logged() {
     assert_eq!(events_in_blip_messages(&bodies), 20);
     second.kill();
     assert_no_secret(&[&first, &second]);
+
+    // The webhook receiver refused with a 400: those rows are dead letters, listed and re-queued by the CLI.
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_splitcast"))
+            .args(args)
+            .arg("--config")
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let listed = cli(&["outbox", "list"]);
+    assert!(listed.contains("\thooks\t"), "{listed}");
+    assert!(listed.contains("400"), "{listed}");
+    assert!(!listed.contains("whsec_"), "{listed}");
+    let dead: usize = listed.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(dead >= 1);
+    assert_eq!(
+        cli(&["outbox", "requeue", "all"]),
+        format!("{dead} row(s) re-queued\n")
+    );
+    assert!(cli(&["outbox", "list"]).starts_with("0 dead letter(s)"));
 }

@@ -1,0 +1,209 @@
+// splitcast dashboard: polls /results and renders every experiment as tables
+// and rate charts. Data from the server reaches the DOM only as text
+// (createElement + textContent), never as markup.
+(function (global) {
+  "use strict";
+
+  var REFRESH_MS = 5000;
+  var TOKEN_KEY = "splitcast.adminToken";
+  var ALPHA = 0.05;
+
+  var form = document.getElementById("token-form");
+  var tokenInput = document.getElementById("token");
+  var tokenError = document.getElementById("token-error");
+  var message = document.getElementById("message");
+  var updated = document.getElementById("updated");
+  var container = document.getElementById("experiments");
+  var timer = null;
+
+  // sessionStorage throws in some privacy modes; the page then asks each time.
+  function storedToken() {
+    try { return global.sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  }
+  function storeToken(token) {
+    try {
+      if (token) { global.sessionStorage.setItem(TOKEN_KEY, token); } else { global.sessionStorage.removeItem(TOKEN_KEY); }
+    } catch (e) { /* kept for this page only */ }
+    memoryToken = token;
+  }
+  var memoryToken = storedToken();
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function pad2(n) { return (n < 10 ? "0" : "") + n; }
+
+  function pct(x) { return x === null || x === undefined ? "–" : (x * 100).toFixed(1) + "%"; }
+
+  function signed(text, x) { return (x > 0 ? "+" : x < 0 ? "−" : "±") + text; }
+
+  /** "0.058", "0.003", "0.41", "< 0.001": two significant digits is what a reader can use. */
+  function formatP(p) {
+    if (p < 0.001) { return "< 0.001"; }
+    return String(p < 0.1 ? Number(p.toPrecision(2)) : Number(p.toFixed(2)));
+  }
+
+  function pText(p) { var f = formatP(p); return f.charAt(0) === "<" ? "p " + f : "p = " + f; }
+
+  function chance(x) {
+    if (x === null || x === undefined) { return "–"; }
+    if (x > 0.999) { return "> 99.9%"; }
+    if (x < 0.001) { return "< 0.1%"; }
+    return pct(x);
+  }
+
+  function testName(test) {
+    return test === "chi2_yates" ? "χ² (Yates)" : test === "fisher_exact" ? "Fisher exact" : "–";
+  }
+
+  /** The plain-words verdict of a non-control row and its kind (for styling and tests). */
+  function verdict(row, control, holm) {
+    if (!row.participants || !control.participants || row.p_value === null) {
+      return { kind: "no-data", text: "no data yet" };
+    }
+    var p = holm ? row.p_value_holm : row.p_value;
+    var shown = (holm ? "Holm " : "") + pText(p);
+    if (p < ALPHA && row.lift_abs > 0) {
+      return { kind: "beats", text: row.name + " beats " + control.name + " (" + shown + ")" };
+    }
+    if (p < ALPHA && row.lift_abs < 0) {
+      return { kind: "worse", text: row.name + " is worse than " + control.name + " (" + shown + ")" };
+    }
+    return { kind: "not-significant", text: "not significant yet (" + shown + ")" };
+  }
+
+  function lift(row) {
+    if (row.lift_abs === null) { return "–"; }
+    var text = signed(Math.abs(row.lift_abs * 100).toFixed(1) + " pts", row.lift_abs);
+    if (row.lift_rel !== null) { text += " (" + signed(Math.abs(row.lift_rel * 100).toFixed(1) + "%", row.lift_rel) + ")"; }
+    return text;
+  }
+
+  function headerRow(holm) {
+    var tr = el("tr");
+    var names = ["Variant", "Participants", "Conversions", "Rate (95% CI)", "Lift", "p-value"];
+    if (holm) { names.push("Holm p"); }
+    names.push("Test", "Chance to beat control", "Verdict");
+    names.forEach(function (name) { var th = el("th", null, name); th.scope = "col"; tr.appendChild(th); });
+    return tr;
+  }
+
+  function variantRow(row, control, holm) {
+    var isControl = row.name === control.name;
+    var tr = el("tr", isControl ? "control" : null);
+    tr.dataset.variant = row.name;
+    var name = el("th", "name", row.name);
+    name.scope = "row";
+    if (isControl) { name.appendChild(el("span", "tag", "control")); }
+    tr.appendChild(name);
+    tr.appendChild(el("td", "participants", row.participants));
+    tr.appendChild(el("td", "conversions", row.conversions));
+    var rate = el("td", "rate", pct(row.rate));
+    if (row.ci_low !== null) { rate.appendChild(el("span", "interval", pct(row.ci_low) + " – " + pct(row.ci_high))); }
+    tr.appendChild(rate);
+    tr.appendChild(el("td", "lift", lift(row)));
+    tr.appendChild(el("td", "p-value", row.p_value === null ? "–" : formatP(row.p_value)));
+    if (holm) { tr.appendChild(el("td", "holm", row.p_value_holm === null ? "–" : formatP(row.p_value_holm))); }
+    tr.appendChild(el("td", "test", testName(row.test)));
+    tr.appendChild(el("td", "chance", chance(row.chance_to_beat_control)));
+    var v = isControl
+      ? { kind: row.participants ? "control" : "no-data", text: row.participants ? "control" : "no data yet" }
+      : verdict(row, control, holm);
+    var cell = el("td", "verdict", v.text);
+    cell.dataset.verdict = v.kind;
+    tr.appendChild(cell);
+    return tr;
+  }
+
+  function goalBlock(experiment, goal) {
+    var block = el("div", "goal");
+    block.dataset.goal = goal.goal;
+    block.appendChild(el("h3", null, "Goal: " + goal.goal));
+    var control = goal.variants.filter(function (v) { return v.name === experiment.control; })[0] || goal.variants[0];
+    // With several treatments, Holm keeps the chance of any false winner at 5%.
+    var holm = goal.variants.length > 2;
+    var table = el("table", "results");
+    var thead = el("thead");
+    thead.appendChild(headerRow(holm));
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    goal.variants.forEach(function (row) { tbody.appendChild(variantRow(row, control, holm)); });
+    table.appendChild(tbody);
+    var scroll = el("div", "table-scroll");
+    scroll.appendChild(table);
+    block.appendChild(scroll);
+    block.appendChild(global.splitcastChart.rateChart(goal.variants, control.name));
+    return block;
+  }
+
+  function experimentSection(experiment) {
+    var section = el("section", "experiment");
+    section.dataset.experiment = experiment.name;
+    var title = el("h2", null);
+    title.appendChild(el("span", "name", experiment.name));
+    var status = el("span", "status", experiment.status);
+    status.dataset.status = experiment.status;
+    title.appendChild(status);
+    section.appendChild(title);
+    if (experiment.srm && experiment.srm.mismatch) {
+      section.appendChild(el("p", "srm-warning",
+        "Sample ratio mismatch (" + pText(experiment.srm.p_value) + "): participants are not split " +
+        "the way the weights say, so these comparisons cannot be trusted. Look for bots, " +
+        "redirects or caching that favour one variant."));
+    }
+    experiment.goals.forEach(function (goal) { section.appendChild(goalBlock(experiment, goal)); });
+    return section;
+  }
+
+  function render(report) {
+    var sections = report.experiments.map(experimentSection);
+    container.replaceChildren.apply(container, sections);
+    message.textContent = sections.length ? "" : "No experiments are configured.";
+    var now = new Date();
+    updated.textContent = "updated " + pad2(now.getHours()) + ":" + pad2(now.getMinutes()) + ":" + pad2(now.getSeconds());
+  }
+
+  function askForToken(refused) {
+    storeToken(null);
+    form.hidden = false;
+    tokenError.textContent = refused ? "That token was refused; try again." : "";
+    tokenInput.value = "";
+    tokenInput.focus();
+  }
+
+  function load() {
+    global.clearTimeout(timer);
+    var token = memoryToken;
+    var headers = token ? { Authorization: "Bearer " + token } : {};
+    return global.fetch("/results", { headers: headers, cache: "no-store" })
+      .then(function (response) {
+        // Stop refreshing until a token is given: polling with a refused one is pointless.
+        if (response.status === 401) { askForToken(Boolean(token)); return; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json().then(function (report) {
+          form.hidden = true;
+          render(report);
+          timer = global.setTimeout(load, REFRESH_MS);
+        });
+      })
+      .catch(function (error) {
+        message.textContent = "Could not load the results (" + error.message + "); retrying.";
+        timer = global.setTimeout(load, REFRESH_MS);
+      });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var token = tokenInput.value.trim();
+    if (!token) { return; }
+    storeToken(token);
+    tokenError.textContent = "";
+    load();
+  });
+
+  load();
+})(window);
