@@ -6,6 +6,7 @@ use crate::configuration::Settings;
 use crate::metrics::Metrics;
 use crate::notify::digest::DigestWorker;
 use crate::notify::retry::Backoff;
+use crate::notify::significance::SignificanceWatcher;
 use crate::notify::worker::DeliveryWorker;
 use crate::routes;
 use crate::session;
@@ -135,6 +136,19 @@ async fn start_notification_workers(
         .collect();
     let interval = Duration::from_secs(notify.digest_interval_secs);
     tokio::spawn(DigestWorker::new(store.clone(), interval, digest_notifiers).run());
+    let significance_notifiers = settings
+        .notifiers
+        .iter()
+        .filter(|n| n.wants(NotifierEvent::Significance))
+        .map(|n| n.name.clone())
+        .collect();
+    let watcher = SignificanceWatcher::new(
+        store.clone(),
+        settings.experiments.clone(),
+        notify.min_sample_per_variant,
+        significance_notifiers,
+    );
+    tokio::spawn(watcher.run(Duration::from_secs(notify.significance_check_secs)));
     Ok(())
 }
 

@@ -353,6 +353,8 @@ pub struct NotifySettings {
     pub retry_initial_ms: u64,
     /// Largest retry wait ceiling, in seconds.
     pub retry_max_secs: u64,
+    /// How often the results are checked for a significance verdict change, in seconds.
+    pub significance_check_secs: u64,
 }
 
 impl Default for NotifySettings {
@@ -367,6 +369,7 @@ impl Default for NotifySettings {
             min_sample_per_variant: 100,
             retry_initial_ms: 1000,
             retry_max_secs: 300,
+            significance_check_secs: 10,
         }
     }
 }
@@ -383,6 +386,12 @@ impl NotifySettings {
             return Err(ConfigError::at(
                 "notify.retry_initial_ms",
                 "retry_initial_ms and retry_max_secs must be positive",
+            ));
+        }
+        if self.significance_check_secs == 0 {
+            return Err(ConfigError::at(
+                "notify.significance_check_secs",
+                "must be positive",
             ));
         }
         if self.max_age_hours == 0 {

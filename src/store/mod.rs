@@ -9,11 +9,13 @@ mod postgres;
 mod routing;
 mod sql;
 mod sqlite;
+mod verdicts;
 mod writer;
 
 pub use outbox::{Claimed, DeadLetter};
 pub use routing::NotifyRouting;
 pub use sql::{Backend, SqlStore};
+pub use verdicts::Comparison;
 pub use writer::EventWriter;
 
 use crate::names::{ExperimentName, Goal, VariantName};

@@ -190,3 +190,33 @@ pub fn events_in_blip_messages(bodies: &[serde_json::Value]) -> u64 {
         })
         .sum()
 }
+
+/// Records `participants` new units in `variant` of `experiment` straight
+/// through the store, the first `conversions` of them converted on the goal
+/// `conversion`: large samples in one transaction, for results and verdicts.
+pub async fn seed(
+    store: &dyn Store,
+    experiment: &str,
+    variant: &str,
+    participants: usize,
+    conversions: usize,
+) {
+    use splitcast::names::{ExperimentName, Goal, VariantName};
+    use splitcast::store::{Action, Event, Source};
+    let events: Vec<Event> = (0..participants)
+        .map(|i| Event {
+            experiment: ExperimentName::parse(experiment).unwrap(),
+            variant: VariantName::parse(variant).unwrap(),
+            unit_id: uuid::Uuid::new_v4().to_string(),
+            action: if i < conversions {
+                Action::Convert(Goal::parse("conversion").unwrap())
+            } else {
+                Action::Enroll
+            },
+            source: Source::Webhook,
+            event_id: None,
+            at: 0,
+        })
+        .collect();
+    store.apply(&events).await.unwrap();
+}

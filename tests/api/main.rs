@@ -15,5 +15,6 @@ mod outbox;
 mod postgres;
 mod results;
 mod sessions;
+mod significance;
 mod tracking;
 mod webhook;

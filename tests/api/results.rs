@@ -1,33 +1,12 @@
 use crate::helpers::{BASE, DEMO, error_code, spawn_app, spawn_app_from};
-use splitcast::names::{ExperimentName, Goal, VariantName};
-use splitcast::store::{Action, Event, Source, Store};
 
-fn event(variant: &str, unit: String, action: Action) -> Event {
-    Event {
-        experiment: ExperimentName::parse("homepage_cta").unwrap(),
-        variant: VariantName::parse(variant).unwrap(),
-        unit_id: unit,
-        action,
-        source: Source::Webhook,
-        event_id: None,
-        at: 0,
-    }
-}
-
-/// Seeds `participants` units of `variant`, the first `conversions` of them converted.
-async fn seed(store: &dyn Store, variant: &str, participants: usize, conversions: usize) {
-    let conversion = Action::Convert(Goal::parse("conversion").unwrap());
-    let events: Vec<Event> = (0..participants)
-        .map(|i| {
-            let action = if i < conversions {
-                conversion.clone()
-            } else {
-                Action::Enroll
-            };
-            event(variant, format!("{variant}-{i}"), action)
-        })
-        .collect();
-    store.apply(&events).await.unwrap();
+async fn seed(
+    store: &dyn splitcast::store::Store,
+    variant: &str,
+    participants: usize,
+    conversions: usize,
+) {
+    crate::helpers::seed(store, "homepage_cta", variant, participants, conversions).await;
 }
 
 #[tokio::test]

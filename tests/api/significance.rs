@@ -1,0 +1,99 @@
+//! Decision notifications: once per verdict change, never per event.
+
+use crate::helpers::{BASE, DEMO, seed, spawn_app_from, wait_until};
+use splitcast::configuration::Settings;
+use splitcast::notify::Notification;
+use splitcast::notify::significance::SignificanceWatcher;
+use splitcast::store::NotifyRouting;
+use std::time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn texts(queued: &[Notification]) -> Vec<String> {
+    queued
+        .iter()
+        .map(|n| match n {
+            Notification::Significance { text, .. } => text.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_verdict_is_notified_once_when_it_crosses_and_once_when_it_crosses_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("v.db").display());
+    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+        .await
+        .unwrap();
+    let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
+    let watcher = SignificanceWatcher::new(
+        store.clone(),
+        settings.experiments.clone(),
+        100,
+        vec!["chat".into()],
+    );
+
+    // Below the minimum sample: a huge difference is not a verdict yet.
+    seed(store.as_ref(), "homepage_cta", "A", 99, 0).await;
+    seed(store.as_ref(), "homepage_cta", "B", 99, 90).await;
+    assert!(watcher.tick().await.unwrap().is_empty());
+
+    seed(store.as_ref(), "homepage_cta", "A", 901, 100).await;
+    seed(store.as_ref(), "homepage_cta", "B", 901, 110).await;
+    let queued = texts(&watcher.tick().await.unwrap());
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(
+        queued[0].starts_with("B beats A on conversion: 20.0% vs 10.0%, p = 0.000, n = 2,000"),
+        "{}",
+        queued[0]
+    );
+    assert!(
+        queued[0].contains("chi-square with Yates' correction"),
+        "{}",
+        queued[0]
+    );
+    // Nothing changed: nothing is sent again.
+    assert!(watcher.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 1);
+
+    // A catches up (2,000 at 20% against B's 1,000 at 20%): the verdict crosses back, once.
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 300).await;
+    let queued = texts(&watcher.tick().await.unwrap());
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(
+        queued[0].starts_with("B vs A on conversion is no longer significant"),
+        "{}",
+        queued[0]
+    );
+    assert!(watcher.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn the_running_server_sends_the_verdict_through_the_notifiers() {
+    let blip = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&blip)
+        .await;
+    let config = format!(
+        "{BASE}\n{DEMO}\n[notify]\nsignificance_check_secs = 1\n\
+         [notifiers.blip]\nkind = \"bliphq\"\nurl = \"{}/n\"\napi_key = \"k\"\nevents = [\"significance\"]\n",
+        blip.uri()
+    );
+    let app = spawn_app_from(&config, None).await;
+    seed(app.store.as_ref(), "homepage_cta", "A", 1000, 100).await;
+    seed(app.store.as_ref(), "homepage_cta", "B", 1000, 200).await;
+    wait_until(
+        Duration::from_secs(15),
+        "the significance message",
+        || async { !blip.received_requests().await.unwrap().is_empty() },
+    )
+    .await;
+    let body: serde_json::Value = blip.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("B beats A on conversion"), "{message}");
+}
