@@ -24,15 +24,17 @@ pub async fn ingest(
     }
     let body = read_body(&req, payload, settings.max_body_bytes).await?;
     let now = crate::clock::now_secs();
-    if let Credential::Signature { delivery_id } =
-        authenticate(settings, req.headers(), &body, now)?
-    {
-        let fresh = state
+    let delivery = match authenticate(settings, req.headers(), &body, now)? {
+        Credential::Signature { delivery_id } => Some(delivery_id),
+        _ => None,
+    };
+    if let Some(id) = &delivery {
+        if state
             .store
-            .remember_delivery(&delivery_id, now)
+            .delivery_seen(id)
             .await
-            .map_err(ApiError::internal)?;
-        if !fresh {
+            .map_err(ApiError::internal)?
+        {
             tracing::warn!("refused a replayed webhook delivery");
             return Err(ApiError::Unauthorized);
         }
@@ -83,6 +85,15 @@ pub async fn ingest(
                 .with_label_values(&[experiment.as_str(), variant.as_str(), action])
                 .inc();
         }
+    }
+    // Consumed only once its events are durable: a delivery that failed may
+    // be retried with the same id; events it shares with a retry are deduplicated.
+    if let Some(id) = &delivery {
+        state
+            .store
+            .remember_delivery(id, now)
+            .await
+            .map_err(ApiError::internal)?;
     }
     Ok(HttpResponse::Accepted().json(summary.finish()))
 }

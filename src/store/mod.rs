@@ -143,8 +143,10 @@ pub trait Store: Send + Sync + 'static {
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Remembers the id of a signed webhook delivery; `true` when it was
-    /// not seen before, so that a replayed delivery can be refused.
+    /// Whether a signed webhook delivery with this id was already recorded.
+    async fn delivery_seen(&self, id: &str) -> Result<bool, StoreError>;
+    /// Remembers the id of a signed webhook delivery once its events are
+    /// durable; `true` when it was not seen before.
     async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError>;
 }
 

@@ -128,6 +128,14 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn delivery_seen(&self, id: &str) -> Result<bool, StoreError> {
+        let seen: Option<i64> = sqlx::query_scalar("SELECT 1 FROM ingest_ids WHERE id = $1")
+            .bind(format!("whdelivery:{id}"))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seen.is_some())
+    }
+
     async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError> {
         // Shares the event ids' table; the prefix keeps the two kinds of ids apart.
         let inserted = sqlx::query(

@@ -372,3 +372,43 @@ async fn a_body_that_is_not_an_event_or_a_batch_is_400_and_an_oversized_one_413(
     assert_eq!(error_code(response, 413).await, "payload_too_large");
     assert!(app.counters().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_signed_delivery_refused_before_its_events_were_written_can_be_retried_with_its_id() {
+    let app = spawn().await;
+    let ts = now();
+    let broken = br#"{"user_id": "u1", "version": "B""#;
+    let response = app
+        .client
+        .post(app.url("/webhook"))
+        .header("content-type", "application/json")
+        .header("webhook-id", "msg_retry_1")
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sign("msg_retry_1", ts, broken))
+        .body(broken.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let retried = post_signed(
+        &app,
+        "msg_retry_1",
+        ts,
+        &sign("msg_retry_1", ts, SEED.as_bytes()),
+    )
+    .await;
+    assert_eq!(summary(retried).await["accepted"], 1);
+    // Now consumed: the same delivery again is a replay.
+    let replay = post_signed(
+        &app,
+        "msg_retry_1",
+        ts,
+        &sign("msg_retry_1", ts, SEED.as_bytes()),
+    )
+    .await;
+    assert_eq!(replay.status(), 401);
+    assert_eq!(
+        app.counter("homepage_cta/B/conversions/conversion").await,
+        1
+    );
+}
