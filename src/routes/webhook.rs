@@ -28,16 +28,13 @@ pub async fn ingest(
         Credential::Signature { delivery_id } => Some(delivery_id),
         _ => None,
     };
-    if let Some(id) = &delivery {
-        if state
-            .store
-            .delivery_seen(id)
-            .await
-            .map_err(ApiError::internal)?
-        {
-            tracing::warn!("refused a replayed webhook delivery");
-            return Err(ApiError::Unauthorized);
-        }
+    let seen = match &delivery {
+        Some(id) => state.store.delivery_seen(id).await,
+        None => Ok(false),
+    };
+    if seen.map_err(ApiError::internal)? {
+        tracing::warn!("refused a replayed webhook delivery");
+        return Err(ApiError::Unauthorized);
     }
     let items = parse_batch(&body)?;
     let mut summary = Summary::default();
