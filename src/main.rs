@@ -50,8 +50,13 @@ fn run_with_status(
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let host = settings.server.host.clone();
     let app = Application::build(settings).await?;
+    app.stop_on_signals()?;
+    // Tests and scripts read the port from this line.
+    tracing::info!("listening on http://{host}:{}", app.port());
     app.run_until_stopped().await?;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -73,14 +73,34 @@ impl Application {
                 .default_service(web::to(routes::not_found))
         })
         .workers(workers)
+        // Signals are the binary's business (see `stop_on_signals`), not the library's.
+        .disable_signals()
         .listen(listener)?
         .run();
-        tracing::info!(port, workers, "listening on http://{host}:{port}");
+        tracing::debug!(%host, port, workers, "bound");
         Ok(Self {
             port,
             server,
             store,
         })
+    }
+
+    /// Stops gracefully on SIGTERM or SIGINT: the listener closes and
+    /// in-flight requests finish (up to 30 s). The handlers are registered
+    /// before this returns, so a signal sent afterwards is never missed.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM: draining in-flight requests"),
+                _ = interrupt.recv() => tracing::info!("SIGINT: draining in-flight requests"),
+            }
+            handle.stop(true).await;
+        });
+        Ok(())
     }
 
     /// The bound port.

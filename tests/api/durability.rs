@@ -149,3 +149,37 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         .unwrap();
     assert!(participants as usize >= acked.len());
 }
+
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = include_str!("../../config/default.toml")
+        .replace("port = 8080", "port = 0")
+        .replace(
+            "sqlite://data/splitcast.db",
+            &format!("sqlite://{}", dir.path().join("t.db").display()),
+        );
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut server = start_server(&config_path, dir.path());
+    let base = server.address();
+    let load = tokio::spawn(async move {
+        let mut answered = 0;
+        for _ in 0..200 {
+            let client = crate::helpers::browser();
+            match client.get(format!("{base}/get_content")).send().await {
+                Ok(r) if r.status() == 200 => answered += 1,
+                Ok(r) => panic!("a request got {} during shutdown", r.status()),
+                Err(_) => break, // the listener is closed: shutdown has begun
+            }
+        }
+        answered
+    });
+    // Safety: sending a signal to our own child process.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    load.await.unwrap();
+}

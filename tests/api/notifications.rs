@@ -176,3 +176,31 @@ async fn a_notifier_down_for_a_while_slows_no_request_and_gets_every_event_once_
         sent.len()
     );
 }
+
+#[tokio::test]
+async fn a_server_side_conversion_is_notified_like_a_browser_one() {
+    let blip = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&blip)
+        .await;
+    let config =
+        config(&blip, "off").replace("[session]", "[ingest]\ntoken = \"ingest-token\"\n[session]");
+    let app = spawn_app_from(&config, None).await;
+    let response = app
+        .client
+        .post(app.url("/webhook"))
+        .bearer_auth("ingest-token")
+        .json(&json!({"user_id": "u1", "version": "B"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    wait_until(Duration::from_secs(10), "the notification", || async {
+        !blip.received_requests().await.unwrap().is_empty()
+    })
+    .await;
+    let sent = bodies(&blip).await;
+    assert_eq!(sent[0]["message"], "A/B Test Event: conversion");
+    assert_eq!(sent[0]["tags"][2], "B");
+}

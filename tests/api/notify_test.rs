@@ -35,11 +35,27 @@ async fn notify_test_prints_each_outcome_and_exits_1_when_one_fails() {
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config).unwrap();
+    // The store of this configuration (data/splitcast.db under the working
+    // directory), with `blip` paused as a server does after rejected credentials.
+    let db = format!(
+        "sqlite://{}",
+        dir.path().join("data/splitcast.db").display()
+    );
+    let store = splitcast::store::open(&db.into(), splitcast::store::NotifyRouting::none())
+        .await
+        .unwrap();
+    store.pause("blip", "401 Unauthorized", 0).await.unwrap();
+    store
+        .pause("team_chat", "401 Unauthorized", 0)
+        .await
+        .unwrap();
+    let workdir = dir.path().to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_splitcast"))
             .arg("notify-test")
             .arg("--config")
             .arg(&config_path)
+            .current_dir(workdir)
             .output()
             .unwrap()
     })
@@ -52,6 +68,9 @@ async fn notify_test_prints_each_outcome_and_exits_1_when_one_fails() {
     assert!(stdout.contains("console: delivered"), "{stdout}");
     assert!(stdout.contains("team_chat: FAILED (permanent)"), "{stdout}");
     assert!(stdout.contains("chat not found"), "{stdout}");
+    // Working credentials resume a paused notifier; failing ones do not.
+    assert_eq!(store.paused("blip").await.unwrap(), None);
+    assert!(store.paused("team_chat").await.unwrap().is_some());
     for secret in [TOKEN, "AAH-secret-token-value", "blip-key-123"] {
         assert!(
             !stdout.contains(secret) && !stderr.contains(secret),
