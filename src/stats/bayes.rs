@@ -133,10 +133,7 @@ mod tests {
     use super::*;
 
     fn arm(participants: u64, conversions: u64) -> Arm {
-        Arm {
-            participants,
-            conversions,
-        }
+        Arm::new(participants, conversions)
     }
 
     #[test]

@@ -40,6 +40,14 @@ pub struct Arm {
 }
 
 impl Arm {
+    /// An arm of `participants` of whom `conversions` converted.
+    pub const fn new(participants: u64, conversions: u64) -> Self {
+        Self {
+            participants,
+            conversions,
+        }
+    }
+
     /// Conversion rate; `None` without participants. Conversions above
     /// participants are read as participants, so a rate never exceeds 1.
     fn rate(self) -> Option<f64> {
@@ -99,10 +107,7 @@ mod tests {
     use super::*;
 
     fn arm(participants: u64, conversions: u64) -> Arm {
-        Arm {
-            participants,
-            conversions,
-        }
+        Arm::new(participants, conversions)
     }
 
     #[test]

@@ -11,7 +11,7 @@ use splitcast::notify::{EventKind, Notification, Notifier};
 use splitcast::store::{NotifyRouting, SqlStore};
 use std::sync::Arc;
 use std::time::Duration;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "123456789:AAH-outbox-test-token";
@@ -87,6 +87,19 @@ async fn bodies(server: &MockServer) -> Vec<Value> {
         .iter()
         .map(|r| r.body_json().unwrap())
         .collect()
+}
+
+/// The service answers `first` once, then succeeds.
+async fn answers_once_then_ok(server: &MockServer, first: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .mount(server)
+        .await;
 }
 
 fn ok() -> ResponseTemplate {
@@ -184,18 +197,13 @@ async fn server_errors_are_retried_with_backoff_until_delivered() {
 async fn a_permanent_error_dead_letters_the_row_which_can_be_requeued() {
     let (store, _dir) = store().await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/bot{TOKEN}/sendMessage")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    answers_once_then_ok(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({
             "ok": false, "error_code": 400, "description": "Bad Request: chat not found"
-        })))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok())
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     store
         .enqueue("team_chat", &conversion(1, "A"))
         .await
@@ -225,23 +233,22 @@ async fn a_permanent_error_dead_letters_the_row_which_can_be_requeued() {
         w.try_deliver_next().await.unwrap(),
         Outcome::Delivered { rows: 1 }
     );
+    for request in server.received_requests().await.unwrap() {
+        assert_eq!(request.url.path(), format!("/bot{TOKEN}/sendMessage"));
+    }
 }
 
 #[tokio::test]
 async fn rejected_credentials_pause_the_notifier_and_keep_its_rows() {
     let (store, _dir) = store().await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    answers_once_then_ok(
+        &server,
+        ResponseTemplate::new(401).set_body_json(json!({
             "ok": false, "error_code": 401, "description": "Unauthorized"
-        })))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok())
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     store
         .enqueue("team_chat", &conversion(1, "A"))
         .await
@@ -271,19 +278,15 @@ async fn rejected_credentials_pause_the_notifier_and_keep_its_rows() {
 async fn a_migrated_telegram_chat_is_followed() {
     let (store, _dir) = store().await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    answers_once_then_ok(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({
             "ok": false, "error_code": 400,
             "description": "Bad Request: group chat was upgraded to a supergroup chat",
             "parameters": {"migrate_to_chat_id": -1001557912345_i64}
-        })))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok())
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     store
         .enqueue("team_chat", &conversion(1, "A"))
         .await
