@@ -191,3 +191,21 @@ fn a_missing_config_file_is_one_line_and_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/splitcast.toml"));
 }
+
+#[test]
+fn the_production_example_is_valid_once_its_secrets_come_from_the_environment() {
+    let example = include_str!("../../config/production.example.toml");
+    let key = "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk=";
+    rejects(example, "session.secret_key");
+    let (status, stdout, stderr) = run(
+        &["check-config"],
+        example,
+        &[
+            ("SPLITCAST__SESSION__SECRET_KEY", key),
+            ("SPLITCAST__ADMIN__TOKEN", "prod-admin-token"),
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("environment = \"production\""), "{stdout}");
+    assert!(!stdout.contains("prod-admin-token") && !stdout.contains(key));
+}
