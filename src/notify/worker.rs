@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 const LEASE_MS: i64 = 60_000;
 /// The most rows merged into one summary.
 const MAX_COALESCE: i64 = 10_000;
+/// The most rows claimed for one-by-one sending in a step: one claim and one
+/// delete (two commits) serve them all.
+const BATCH: u64 = 64;
+/// How often rows are checked against the maximum age.
+const EXPIRY_PERIOD: Duration = Duration::from_secs(60);
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +66,7 @@ pub struct DeliveryWorker {
     failures: u32,
     blocked_until: Option<Instant>,
     paused_logged: bool,
+    last_expiry: Option<Instant>,
 }
 
 impl DeliveryWorker {
@@ -83,6 +89,7 @@ impl DeliveryWorker {
             failures: 0,
             blocked_until: None,
             paused_logged: false,
+            last_expiry: None,
         }
     }
 
@@ -97,7 +104,8 @@ impl DeliveryWorker {
             .inc_by(by as u64);
     }
 
-    /// One step: at most one message sent.
+    /// One step: a summary of the whole backlog, or up to [`BATCH`] rows sent
+    /// one message each, in order, stopping at the first failure.
     pub async fn try_deliver_next(&mut self) -> Result<Outcome, StoreError> {
         let name = self.name().to_owned();
         if let Some(reason) = self.store.paused(&name).await? {
@@ -113,55 +121,105 @@ impl DeliveryWorker {
             return Ok(Outcome::Waiting { wait: until - now });
         }
         let now_ms = now_millis();
-        let cutoff = now_ms - self.max_age.as_millis() as i64;
-        let expired = self
-            .store
-            .expire(&name, cutoff, "not delivered within notify.max_age_hours")
-            .await?;
-        if expired > 0 {
-            tracing::error!(notifier = %name, rows = expired, "dead-lettered notifications older than notify.max_age_hours");
-            self.count("dead_lettered", expired as usize);
-            return Ok(Outcome::DeadLettered {
-                rows: expired as usize,
-            });
+        if let Some(rows) = self.expire_old(now, now_ms).await? {
+            return Ok(Outcome::DeadLettered { rows });
         }
         let available = self.limiter.available(now);
         if available == 0 {
             let wait = self.limiter.try_acquire(now).err().unwrap_or_default();
             return Ok(Outcome::Waiting { wait });
         }
-        let backlog = self.store.due_events(&name, now_ms).await?;
-        let coalesce = backlog >= 2 && backlog as u64 > available;
-        let claimed = if coalesce {
-            self.store
+        let cap = i64::try_from(available.saturating_add(1)).unwrap_or(i64::MAX);
+        let backlog = self.store.due_events(&name, now_ms, cap).await?;
+        if backlog >= 2 && backlog as u64 > available {
+            let claimed = self
+                .store
                 .claim(&name, now_ms, LEASE_MS, true, MAX_COALESCE)
-                .await?
-        } else {
-            self.store.claim(&name, now_ms, LEASE_MS, false, 1).await?
-        };
-        let Some(claimed) = claimed else {
-            return Ok(Outcome::Idle);
-        };
-        let _ = self.limiter.try_acquire(now);
-        let message = if claimed.ids.len() > 1 {
+                .await?;
+            let Some(claimed) = claimed else {
+                return Ok(Outcome::Idle);
+            };
+            let _ = self.limiter.try_acquire(now);
             let id = format!(
                 "backlog-{name}-{}-{}",
                 claimed.ids[0],
                 claimed.ids[claimed.ids.len() - 1]
             );
             let since = claimed.oldest_created_ms / 1000;
-            summary(
-                id,
-                SummaryReason::Backlog,
-                since,
-                now_ms / 1000,
-                event_items(&claimed.notifications),
-            )
-        } else {
-            claimed.notifications[0].clone()
+            let items = event_items(&claimed.notifications);
+            let message = summary(id, SummaryReason::Backlog, since, now_ms / 1000, items);
+            let outcome = self.notifier.send(&message).await;
+            return self.settle(claimed, outcome).await;
+        }
+        let limit = i64::try_from(available.min(BATCH)).unwrap_or(1);
+        let Some(claimed) = self
+            .store
+            .claim(&name, now_ms, LEASE_MS, false, limit)
+            .await?
+        else {
+            return Ok(Outcome::Idle);
         };
-        let outcome = self.notifier.send(&message).await;
-        self.settle(claimed, outcome).await
+        self.send_in_order(claimed).await
+    }
+
+    /// Sends claimed rows one message each; the first failure is settled and
+    /// the rows after it are given back, so that order is kept.
+    async fn send_in_order(&mut self, claimed: Claimed) -> Result<Outcome, StoreError> {
+        let mut delivered = Vec::new();
+        let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
+        while let Some((id, notification)) = rows.next() {
+            let outcome = self.notifier.send(&notification).await;
+            if outcome == DeliveryOutcome::Delivered
+                && self.limiter.try_acquire(Instant::now()).is_ok()
+            {
+                delivered.push(id);
+                continue;
+            }
+            let rest: Vec<i64> = rows.map(|(id, _)| id).collect();
+            self.store.release(&rest).await?;
+            if outcome == DeliveryOutcome::Delivered {
+                delivered.push(id);
+                break;
+            }
+            self.store.complete(&delivered).await?;
+            self.count("delivered", delivered.len());
+            let failed = Claimed {
+                ids: vec![id],
+                notifications: vec![notification],
+                oldest_created_ms: claimed.oldest_created_ms,
+            };
+            return self.settle(failed, outcome).await;
+        }
+        self.store.complete(&delivered).await?;
+        self.failures = 0;
+        self.count("delivered", delivered.len());
+        Ok(Outcome::Delivered {
+            rows: delivered.len(),
+        })
+    }
+
+    /// Dead-letters rows older than the maximum age, at most once a minute:
+    /// it is a scan, and rows only age slowly.
+    async fn expire_old(&mut self, now: Instant, now_ms: i64) -> Result<Option<usize>, StoreError> {
+        if self
+            .last_expiry
+            .is_some_and(|at| now.duration_since(at) < EXPIRY_PERIOD)
+        {
+            return Ok(None);
+        }
+        self.last_expiry = Some(now);
+        let cutoff = now_ms - self.max_age.as_millis() as i64;
+        let name = self.name().to_owned();
+        let expired = self
+            .store
+            .expire(&name, cutoff, "not delivered within notify.max_age_hours")
+            .await? as usize;
+        if expired == 0 {
+            return Ok(None);
+        }
+        tracing::error!(notifier = %name, rows = expired, "dead-lettered notifications older than notify.max_age_hours");
+        self.count("dead_lettered", expired);
+        Ok(Some(expired))
     }
 
     async fn settle(

@@ -97,14 +97,22 @@ impl SqlStore {
         Ok((!claimed.ids.is_empty()).then_some(claimed))
     }
 
-    /// Due, unclaimed pending event rows of `notifier`: the backlog.
-    pub async fn due_events(&self, notifier: &str, now_ms: i64) -> Result<i64, StoreError> {
+    /// Due, unclaimed pending event rows of `notifier` (the backlog),
+    /// counted up to `cap` only: the caller needs to know whether it exceeds
+    /// the rate, and a full count would scan a large backlog on every step.
+    pub async fn due_events(
+        &self,
+        notifier: &str,
+        now_ms: i64,
+        cap: i64,
+    ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE notifier = $1 AND status = 'pending' \
-             AND is_event = 1 AND next_attempt_at <= $2 AND locked_until <= $2",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE notifier = $1 AND status = 'pending' \
+             AND is_event = 1 AND next_attempt_at <= $2 AND locked_until <= $2 LIMIT $3) AS due",
         )
         .bind(notifier)
         .bind(now_ms)
+        .bind(cap)
         .fetch_one(&self.pool)
         .await?)
     }

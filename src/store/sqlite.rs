@@ -1,5 +1,9 @@
 //! The embedded SQLite store: WAL journal, full fsync at commit (group
 //! commit amortises it), the file and its folder created at start.
+//!
+//! `?synchronous=normal` on the URL trades power-loss durability for
+//! throughput: a commit then reaches the OS but is not fsynced, so it still
+//! survives the process being killed, not the machine losing power.
 
 use super::StoreError;
 use super::routing::NotifyRouting;
@@ -10,12 +14,20 @@ use std::path::Path;
 use std::time::Duration;
 
 pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, StoreError> {
-    let path = url
+    let rest = url
         .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let synchronous = match query {
+        "" | "synchronous=full" => "FULL",
+        "synchronous=normal" => "NORMAL",
+        _ => {
+            return Err(StoreError::Url(
+                "the only SQLite option is ?synchronous=full (default) or ?synchronous=normal"
+                    .into(),
+            ));
+        }
+    };
     if path.is_empty() || path.contains(":memory:") {
         return Err(StoreError::Url(
             "an SQLite URL must name a file (events must survive a restart)".into(),
@@ -31,13 +43,13 @@ pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, 
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                let pragmas = format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+                );
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         })

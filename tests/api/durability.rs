@@ -183,3 +183,24 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
     assert!(status.success(), "{status:?}");
     load.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_sqlite_url_takes_only_the_synchronous_option() {
+    use splitcast::store::{NotifyRouting, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("sqlite://{}", dir.path().join("s.db").display());
+    for ok in ["", "?synchronous=full", "?synchronous=normal"] {
+        let store = splitcast::store::open(&format!("{base}{ok}").into(), NotifyRouting::none())
+            .await
+            .unwrap();
+        store.ping().await.unwrap();
+    }
+    let error = splitcast::store::open(
+        &format!("{base}?cache=shared").into(),
+        NotifyRouting::none(),
+    )
+    .await
+    .err()
+    .expect("an unknown option is refused");
+    assert!(error.to_string().contains("synchronous"), "{error}");
+}

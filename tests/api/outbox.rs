@@ -266,12 +266,9 @@ async fn rejected_credentials_pause_the_notifier_and_keep_its_rows() {
     store.resume(Some("team_chat")).await.unwrap();
     assert_eq!(
         w.try_deliver_next().await.unwrap(),
-        Outcome::Delivered { rows: 1 }
+        Outcome::Delivered { rows: 2 }
     );
-    assert_eq!(
-        w.try_deliver_next().await.unwrap(),
-        Outcome::Delivered { rows: 1 }
-    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -342,11 +339,13 @@ async fn a_small_backlog_within_the_burst_goes_out_one_by_one_then_the_rate_limi
         store.enqueue("blip", &conversion(n, "A")).await.unwrap();
     }
     let mut w = worker(blip(&server), &store, Some(1));
-    for _ in 0..5 {
-        assert_eq!(
-            w.try_deliver_next().await.unwrap(),
-            Outcome::Delivered { rows: 1 }
-        );
+    assert_eq!(
+        w.try_deliver_next().await.unwrap(),
+        Outcome::Delivered { rows: 5 }
+    );
+    // One message per event, not a summary.
+    for body in bodies(&server).await {
+        assert_eq!(body["message"], "A/B Test Event: conversion");
     }
     store.enqueue("blip", &conversion(9, "A")).await.unwrap();
     assert!(
@@ -384,4 +383,43 @@ async fn rows_older_than_the_maximum_age_are_dead_lettered() {
             .last_error
             .contains("max_age_hours")
     );
+}
+
+#[tokio::test]
+async fn a_failure_in_the_middle_of_a_batch_keeps_the_order_of_what_follows() {
+    let (store, _dir) = store().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    answers_once_then_ok(&server, ResponseTemplate::new(500)).await;
+    for n in 0..3 {
+        store
+            .enqueue("blip", &conversion(n, if n == 2 { "B" } else { "A" }))
+            .await
+            .unwrap();
+    }
+    let mut w = worker(blip(&server), &store, None);
+    // The first is delivered, the second fails, the third is not tried before it.
+    assert!(matches!(
+        w.try_deliver_next().await.unwrap(),
+        Outcome::Retrying { .. }
+    ));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(store.pending("blip").await.unwrap(), 2);
+    let outcome = loop {
+        match w.try_deliver_next().await.unwrap() {
+            Outcome::Waiting { wait } => tokio::time::sleep(wait).await, // the backoff itself
+            other => break other,
+        }
+    };
+    assert_eq!(outcome, Outcome::Delivered { rows: 2 });
+    let sent = bodies(&server).await;
+    let variants: Vec<&str> = sent
+        .iter()
+        .map(|b| b["tags"][2].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, ["A", "A", "A", "B"]);
 }
