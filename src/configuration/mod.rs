@@ -5,14 +5,15 @@
 
 mod experiments;
 mod notifiers;
+mod notify;
 mod redacted;
 mod sections;
+mod session;
 
 pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
-pub use sections::{
-    AdminSettings, ContentSecurity, Environment, IngestSettings, NotifyPolicy, NotifySettings,
-    SameSitePolicy, ServerSettings, SessionSettings, StorageSettings,
-};
+pub use notify::{NotifyPolicy, NotifySettings};
+pub use sections::{AdminSettings, Environment, IngestSettings, ServerSettings, StorageSettings};
+pub use session::{ContentSecurity, SameSitePolicy, SessionSettings};
 
 use crate::experiment::Experiments;
 use serde::Deserialize;
@@ -69,7 +70,7 @@ struct RawSettings {
     #[serde(default)]
     server: ServerSettings,
     #[serde(default)]
-    session: sections::RawSession,
+    session: session::RawSession,
     #[serde(default)]
     storage: StorageSettings,
     #[serde(default)]

@@ -200,7 +200,6 @@ async fn the_sqlite_url_takes_only_the_synchronous_option() {
         NotifyRouting::none(),
     )
     .await
-    .err()
-    .expect("an unknown option is refused");
+    .expect_err("an unknown option is refused");
     assert!(error.to_string().contains("synchronous"), "{error}");
 }

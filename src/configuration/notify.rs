@@ -1,0 +1,86 @@
+//! `[notify]`: what produces notifications, and how they are retried.
+
+use super::ConfigError;
+use serde::{Deserialize, Serialize};
+
+/// How an event kind reaches the notifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyPolicy {
+    /// One message per event (coalesced when the backlog outruns the rate limit).
+    Immediate,
+    /// Summed and sent every `digest_interval_secs`.
+    Digest,
+    /// Not notified.
+    Off,
+}
+
+/// `[notify]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    /// Project name sent to BlipHQ-style APIs.
+    pub project: String,
+    /// Sender name (BlipHQ nickname, Discord username).
+    pub nickname: String,
+    /// Policy for page views.
+    pub page_view: NotifyPolicy,
+    /// Policy for conversions.
+    pub conversion: NotifyPolicy,
+    /// Period of digests, in seconds.
+    pub digest_interval_secs: u64,
+    /// A notification not delivered after this many hours is dead-lettered.
+    pub max_age_hours: u64,
+    /// Participants each arm needs before a significance verdict is sent.
+    pub min_sample_per_variant: u64,
+    /// Ceiling of the first retry wait, in milliseconds (doubles per failure).
+    pub retry_initial_ms: u64,
+    /// Largest retry wait ceiling, in seconds.
+    pub retry_max_secs: u64,
+    /// How often the results are checked for a significance verdict change, in seconds.
+    pub significance_check_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            project: "ABTestingProject".into(),
+            nickname: "abtestbot".into(),
+            page_view: NotifyPolicy::Digest,
+            conversion: NotifyPolicy::Immediate,
+            digest_interval_secs: 60,
+            max_age_hours: 24,
+            min_sample_per_variant: 100,
+            retry_initial_ms: 1000,
+            retry_max_secs: 300,
+            significance_check_secs: 10,
+        }
+    }
+}
+
+impl NotifySettings {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.digest_interval_secs == 0 {
+            return Err(ConfigError::at(
+                "notify.digest_interval_secs",
+                "must be positive",
+            ));
+        }
+        if self.retry_initial_ms == 0 || self.retry_max_secs == 0 {
+            return Err(ConfigError::at(
+                "notify.retry_initial_ms",
+                "retry_initial_ms and retry_max_secs must be positive",
+            ));
+        }
+        if self.significance_check_secs == 0 {
+            return Err(ConfigError::at(
+                "notify.significance_check_secs",
+                "must be positive",
+            ));
+        }
+        if self.max_age_hours == 0 {
+            return Err(ConfigError::at("notify.max_age_hours", "must be positive"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! `[session]`: the cookie and its key.
+
+use super::ConfigError;
+use actix_web::cookie::Key;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// How the session cookie is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentSecurity {
+    /// HMAC-signed, readable by the client.
+    #[default]
+    Signed,
+    /// Encrypted and authenticated.
+    Private,
+}
+
+/// The cookie's SameSite attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSitePolicy {
+    /// Sent on top-level navigations from other sites.
+    #[default]
+    Lax,
+    /// Never sent cross-site.
+    Strict,
+    /// Sent cross-site (requires `secure = true` in browsers).
+    None,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawSession {
+    cookie_name: String,
+    secret_key: SecretString,
+    content_security: ContentSecurity,
+    secure: bool,
+    same_site: SameSitePolicy,
+    max_age_days: u32,
+}
+
+impl Default for RawSession {
+    fn default() -> Self {
+        Self {
+            cookie_name: "splitcast".into(),
+            secret_key: SecretString::from(String::new()),
+            content_security: ContentSecurity::Signed,
+            secure: false,
+            same_site: SameSitePolicy::Lax,
+            max_age_days: 90,
+        }
+    }
+}
+
+/// `[session]`, validated.
+#[derive(Clone)]
+pub struct SessionSettings {
+    /// Cookie name.
+    pub cookie_name: String,
+    /// Signing (or encryption) key.
+    pub key: Key,
+    /// Signed or private.
+    pub content_security: ContentSecurity,
+    /// The Secure attribute.
+    pub secure: bool,
+    /// The SameSite attribute.
+    pub same_site: SameSitePolicy,
+    /// Lifetime of the persistent cookie.
+    pub max_age_days: u32,
+    /// Whether the key was generated because none was configured.
+    pub generated_key: bool,
+}
+
+impl std::fmt::Debug for SessionSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionSettings")
+            .field("cookie_name", &self.cookie_name)
+            .field("key", &"[redacted]")
+            .field("content_security", &self.content_security)
+            .field("secure", &self.secure)
+            .field("same_site", &self.same_site)
+            .field("max_age_days", &self.max_age_days)
+            .finish()
+    }
+}
+
+impl RawSession {
+    pub(super) fn validate(self, production: bool) -> Result<SessionSettings, ConfigError> {
+        let valid_name = !self.cookie_name.is_empty()
+            && self
+                .cookie_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid_name {
+            return Err(ConfigError::at(
+                "session.cookie_name",
+                "must be a non-empty token of letters, digits, '_' or '-'",
+            ));
+        }
+        if self.max_age_days == 0 {
+            return Err(ConfigError::at("session.max_age_days", "must be positive"));
+        }
+        let encoded = self.secret_key.expose_secret().trim();
+        let (key, generated_key) = if encoded.is_empty() {
+            if production {
+                return Err(ConfigError::at(
+                    "session.secret_key",
+                    "is required when environment = \"production\" (base64 of at least 64 bytes)",
+                ));
+            }
+            (Key::generate(), true)
+        } else {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|_| ConfigError::at("session.secret_key", "is not valid base64"))?;
+            let key = Key::try_from(bytes.as_slice()).map_err(|_| {
+                ConfigError::at(
+                    "session.secret_key",
+                    format!("decodes to {} bytes; at least 64 are required", bytes.len()),
+                )
+            })?;
+            (key, false)
+        };
+        if production && !self.secure {
+            return Err(ConfigError::at(
+                "session.secure",
+                "must be true when environment = \"production\"",
+            ));
+        }
+        if self.same_site == SameSitePolicy::None && !self.secure {
+            return Err(ConfigError::at(
+                "session.same_site",
+                "\"none\" needs session.secure = true (browsers drop the cookie otherwise)",
+            ));
+        }
+        Ok(SessionSettings {
+            cookie_name: self.cookie_name,
+            key,
+            content_security: self.content_security,
+            secure: self.secure,
+            same_site: self.same_site,
+            max_age_days: self.max_age_days,
+            generated_key,
+        })
+    }
+}
