@@ -3,6 +3,7 @@
 //! (shared by several instances), and a group-commit [`EventWriter`] in front
 //! of it so that durability does not cost one fsync per request.
 
+mod bulk;
 mod digest;
 mod outbox;
 mod postgres;

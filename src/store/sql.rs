@@ -33,7 +33,7 @@ pub struct SqlStore {
 /// Counter increments of one batch, keyed (experiment, variant, metric, goal)
 /// and applied in key order so that concurrent instances lock rows in the
 /// same order.
-type Increments = BTreeMap<(String, String, &'static str, String), i64>;
+pub(super) type Increments = BTreeMap<(String, String, &'static str, String), i64>;
 
 impl SqlStore {
     /// The connection pool.
@@ -68,8 +68,12 @@ impl Store for SqlStore {
         let mut increments = Increments::new();
         let mut outcomes = Vec::with_capacity(events.len());
         let mut enqueued = false;
-        for event in events {
-            let applied = apply_one(&mut tx, event, &mut increments).await?;
+        let mut enrolled = super::bulk::enroll_new(&mut tx, events, &mut increments).await?;
+        for (index, event) in events.iter().enumerate() {
+            let applied = match enrolled.remove(&index) {
+                Some(applied) => applied,
+                None => apply_one(&mut tx, event, &mut increments).await?,
+            };
             let routed = match (&applied, &event.action) {
                 (Applied::Viewed { .. }, _) => Some((EventKind::PageView, None)),
                 (Applied::Converted { first: true }, Action::Convert(goal)) => {

@@ -42,6 +42,8 @@ pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, 
     }
     let pool = AnyPoolOptions::new()
         .max_connections(4)
+        // A local file needs no liveness ping per checkout; it is one more driver round trip per batch.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

@@ -147,3 +147,38 @@ async fn a_user_id_is_the_counting_unit_and_is_remembered_by_the_session() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_unit_enrolled_twice_in_one_commit_is_one_participant_of_the_first_variant() {
+    use splitcast::names::{ExperimentName, VariantName};
+    use splitcast::store::{Action, Applied, Event, Source, Store};
+    let app = spawn_app().await;
+    let event = |unit: &str, variant: &str| Event {
+        experiment: ExperimentName::parse("homepage_cta").unwrap(),
+        variant: VariantName::parse(variant).unwrap(),
+        unit_id: unit.to_owned(),
+        action: Action::Enroll,
+        source: Source::Browser,
+        event_id: None,
+        at: 0,
+    };
+    let outcomes = app
+        .store
+        .apply(&[event("u", "A"), event("u", "B"), event("v", "B")])
+        .await
+        .unwrap();
+    let enrolled = |new: bool, variant: &str| Applied::Enrolled {
+        new,
+        variant: variant.to_owned(),
+    };
+    assert_eq!(
+        outcomes,
+        [
+            enrolled(true, "A"),
+            enrolled(false, "A"),
+            enrolled(true, "B")
+        ]
+    );
+    assert_eq!(app.counter("homepage_cta/A/participants").await, 1);
+    assert_eq!(app.counter("homepage_cta/B/participants").await, 1);
+}
