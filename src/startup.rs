@@ -11,7 +11,7 @@ use crate::notify::worker::DeliveryWorker;
 use crate::routes;
 use crate::session;
 use crate::state::AppState;
-use crate::store::{self, EventWriter, NotifyRouting, SqlStore};
+use crate::store::{self, Backend, EventWriter, NotifyRouting, SqlStore};
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::Condition;
@@ -130,6 +130,14 @@ async fn start_notification_workers(
         .resume(None)
         .await
         .context("cannot resume paused notifiers")?;
+    if store.backend() == Backend::Sqlite {
+        // Embedded: no other process can be sending, so a crashed run's claims
+        // are void. (Claims on a shared PostgreSQL run out after their lease.)
+        store
+            .release_all_claims()
+            .await
+            .context("cannot release outbox claims")?;
+    }
     let notify = &settings.notify;
     let backoff = Backoff {
         initial: Duration::from_millis(notify.retry_initial_ms),

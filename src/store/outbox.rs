@@ -172,6 +172,18 @@ impl SqlStore {
         .await
     }
 
+    /// Releases every claim. Only for a store no other process uses (SQLite
+    /// at start): claims left by a killed process would otherwise hold their
+    /// rows until the lease runs out.
+    pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("UPDATE outbox SET locked_until = 0 WHERE locked_until > 0")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// Gives claimed rows back untouched (paused notifier, migrated chat).
     pub async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
         self.update_ids("UPDATE outbox SET locked_until = 0", &[], ids)

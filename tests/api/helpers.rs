@@ -220,3 +220,14 @@ pub async fn seed(
         .collect();
     store.apply(&events).await.unwrap();
 }
+
+/// POSTs to `url` with no body (as the page's JS does) and returns the status.
+pub async fn post_status(client: &reqwest::Client, url: String) -> u16 {
+    client.post(url).send().await.unwrap().status().as_u16()
+}
+
+/// The variant `GET /get_content` at `url` serves this client.
+pub async fn served_variant(client: &reqwest::Client, url: String) -> String {
+    let response = client.get(url).send().await.unwrap();
+    response.headers()["x-variant"].to_str().unwrap().to_owned()
+}

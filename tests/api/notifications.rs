@@ -2,7 +2,8 @@
 //! services through the running workers, durably and without slowing a request.
 
 use crate::helpers::{
-    BASE, DEMO, TestApp, browser, events_in_blip_messages, spawn_app_from, wait_until,
+    BASE, DEMO, TestApp, browser, events_in_blip_messages, post_status, served_variant,
+    spawn_app_from, wait_until,
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -30,22 +31,9 @@ async fn bodies(server: &MockServer) -> Vec<Value> {
 
 async fn convert(app: &TestApp) -> (String, Duration) {
     let client = browser();
-    let variant = client
-        .get(app.url("/get_content"))
-        .send()
-        .await
-        .unwrap()
-        .headers()["x-variant"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let variant = served_variant(&client, app.url("/get_content")).await;
     let start = Instant::now();
-    let status = client
-        .post(app.url("/track_conversion"))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = post_status(&client, app.url("/track_conversion")).await;
     assert_eq!(status, 204);
     (variant, start.elapsed())
 }
@@ -61,22 +49,9 @@ async fn a_conversion_reaches_the_bliphq_api_with_the_seeds_body() {
         .await;
     let app = spawn_app_from(&config(&blip, "off"), None).await;
     let client = browser();
-    let variant = client
-        .get(app.url("/get_content"))
-        .send()
-        .await
-        .unwrap()
-        .headers()["x-variant"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let variant = served_variant(&client, app.url("/get_content")).await;
     for _ in 0..3 {
-        let status = client
-            .post(app.url("/track_conversion"))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = post_status(&client, app.url("/track_conversion")).await;
         assert_eq!(status, 204);
     }
     wait_until(Duration::from_secs(10), "the notification", || async {

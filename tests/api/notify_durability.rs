@@ -105,7 +105,12 @@ fn assert_no_secret(servers: &[&Server]) {
 
 #[tokio::test]
 async fn pending_notifications_survive_sigkill_and_no_secret_is_ever_logged() {
-    let blip = mock(503, json!({"error": "maintenance"})).await;
+    // BlipHQ hangs: the process is killed while its rows are claimed mid-send.
+    let blip = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_secs(60)))
+        .mount(&blip)
+        .await;
     let tg = mock(
         401,
         json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),

@@ -1,7 +1,7 @@
 //! The same behaviour on PostgreSQL, and two instances sharing one database.
 //! Needs `SPLITCAST_TEST_DATABASE_URL` (CI sets it); skips loudly without.
 
-use crate::helpers::{BASE, DEMO, browser, spawn_app_from};
+use crate::helpers::{BASE, DEMO, browser, post_status, spawn_app_from};
 
 /// A fresh database on the test server, or `None` (with a printed reason).
 pub async fn fresh_database() -> Option<String> {
@@ -38,33 +38,15 @@ async fn two_instances_on_one_postgres_share_visitors_and_counts() {
         let app = if i % 2 == 0 { &one } else { &two };
         let response = visitor.get(app.url("/get_content")).send().await.unwrap();
         variants.push(response.headers()["x-variant"].to_str().unwrap().to_owned());
-        assert_eq!(
-            visitor
-                .post(app.url("/track_view"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            204
-        );
+        assert_eq!(post_status(&visitor, app.url("/track_view")).await, 204);
     }
     assert!(variants.windows(2).all(|w| w[0] == w[1]), "{variants:?}");
     assert_eq!(
-        visitor
-            .post(two.url("/track_conversion"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        post_status(&visitor, two.url("/track_conversion")).await,
         204
     );
     assert_eq!(
-        visitor
-            .post(one.url("/track_conversion"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        post_status(&visitor, one.url("/track_conversion")).await,
         204
     );
     let v = &variants[0];
@@ -114,12 +96,7 @@ async fn concurrent_new_visitors_on_two_instances_add_up_exactly() {
                 .await
                 .unwrap();
             assert_eq!(
-                client
-                    .post(format!("{base}/track_conversion"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status(),
+                post_status(&client, format!("{base}/track_conversion")).await,
                 204
             );
         }));
@@ -154,22 +131,9 @@ async fn two_instances_share_one_outbox_and_send_each_notification_once() {
         let app = if i % 2 == 0 { &one } else { &two };
         let client = browser();
         client.get(app.url("/get_content")).send().await.unwrap();
+        assert_eq!(post_status(&client, app.url("/track_view")).await, 204);
         assert_eq!(
-            client
-                .post(app.url("/track_view"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            204
-        );
-        assert_eq!(
-            client
-                .post(app.url("/track_conversion"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            post_status(&client, app.url("/track_conversion")).await,
             204
         );
     }
