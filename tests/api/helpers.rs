@@ -231,3 +231,14 @@ pub async fn served_variant(client: &reqwest::Client, url: String) -> String {
     let response = client.get(url).send().await.unwrap();
     response.headers()["x-variant"].to_str().unwrap().to_owned()
 }
+
+/// The JSON bodies a mock service has received, in order.
+pub async fn received_bodies(server: &wiremock::MockServer) -> Vec<serde_json::Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect()
+}

@@ -2,10 +2,10 @@
 //! services through the running workers, durably and without slowing a request.
 
 use crate::helpers::{
-    BASE, DEMO, TestApp, browser, events_in_blip_messages, post_status, served_variant,
-    spawn_app_from, wait_until,
+    BASE, DEMO, TestApp, browser, events_in_blip_messages, post_status, received_bodies,
+    served_variant, spawn_app_from, wait_until,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,16 +17,6 @@ fn config(blip: &MockServer, page_view: &str) -> String {
          [notifiers.blip]\nkind = \"bliphq\"\nurl = \"{}/api/notify\"\napi_key = \"blip-api-key\"\n",
         blip.uri()
     )
-}
-
-async fn bodies(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.body_json().unwrap())
-        .collect()
 }
 
 async fn convert(app: &TestApp) -> (String, Duration) {
@@ -59,7 +49,7 @@ async fn a_conversion_reaches_the_bliphq_api_with_the_seeds_body() {
             && app.store.pending("blip").await.unwrap() == 0
     })
     .await;
-    let sent = bodies(&blip).await;
+    let sent = received_bodies(&blip).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["message"], "A/B Test Event: conversion");
     assert_eq!(sent[0]["project"], "ABTestingProject");
@@ -92,13 +82,13 @@ async fn page_views_arrive_as_one_digest_with_exact_counts() {
         assert_eq!(app.post("/track_view").await.status(), 204);
     }
     wait_until(Duration::from_secs(15), "the digest", || async {
-        bodies(&blip)
+        received_bodies(&blip)
             .await
             .iter()
             .any(|b| b["tags"][2] == "summary")
     })
     .await;
-    let sent = bodies(&blip).await;
+    let sent = received_bodies(&blip).await;
     assert_eq!(
         sent.len(),
         1,
@@ -140,10 +130,10 @@ async fn a_notifier_down_for_a_while_slows_no_request_and_gets_every_event_once_
         .mount(&blip)
         .await;
     wait_until(Duration::from_secs(30), "all 30 events", || async {
-        events_in_blip_messages(&bodies(&blip).await) >= 30
+        events_in_blip_messages(&received_bodies(&blip).await) >= 30
     })
     .await;
-    let sent = bodies(&blip).await;
+    let sent = received_bodies(&blip).await;
     assert_eq!(events_in_blip_messages(&sent), 30, "{sent:#?}");
     assert!(
         sent.len() < 30,
@@ -175,7 +165,7 @@ async fn a_server_side_conversion_is_notified_like_a_browser_one() {
         !blip.received_requests().await.unwrap().is_empty()
     })
     .await;
-    let sent = bodies(&blip).await;
+    let sent = received_bodies(&blip).await;
     assert_eq!(sent[0]["message"], "A/B Test Event: conversion");
     assert_eq!(sent[0]["tags"][2], "B");
 }

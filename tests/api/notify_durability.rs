@@ -2,7 +2,7 @@
 //! and no configured secret ever appears in a log line, whatever fails.
 
 use crate::durability::{Server, start_server};
-use crate::helpers::{browser, events_in_blip_messages, wait_until};
+use crate::helpers::{browser, events_in_blip_messages, received_bodies, wait_until};
 use serde_json::json;
 use std::time::Duration;
 use wiremock::matchers::method;
@@ -160,23 +160,11 @@ async fn pending_notifications_survive_sigkill_and_no_secret_is_ever_logged() {
         .await;
     let mut second = start_server(&config_path, dir.path());
     wait_until(Duration::from_secs(30), "all 20 conversions", || async {
-        let bodies: Vec<serde_json::Value> = blip
-            .received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.body_json().unwrap())
-            .collect();
+        let bodies = received_bodies(&blip).await;
         events_in_blip_messages(&bodies) >= 20
     })
     .await;
-    let bodies: Vec<serde_json::Value> = blip
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.body_json().unwrap())
-        .collect();
+    let bodies = received_bodies(&blip).await;
     assert_eq!(events_in_blip_messages(&bodies), 20);
     second.kill();
     assert_no_secret(&[&first, &second]);

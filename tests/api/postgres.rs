@@ -110,7 +110,7 @@ async fn concurrent_new_visitors_on_two_instances_add_up_exactly() {
 
 #[tokio::test]
 async fn two_instances_share_one_outbox_and_send_each_notification_once() {
-    use crate::helpers::{events_in_blip_messages, wait_until};
+    use crate::helpers::{events_in_blip_messages, received_bodies, wait_until};
     use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
     let Some(url) = fresh_database().await else {
         return;
@@ -137,14 +137,6 @@ async fn two_instances_share_one_outbox_and_send_each_notification_once() {
             204
         );
     }
-    let bodies = || async {
-        blip.received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.body_json::<serde_json::Value>().unwrap())
-            .collect::<Vec<_>>()
-    };
     let of_kind = |bodies: &[serde_json::Value], kind: &str| -> Vec<serde_json::Value> {
         bodies
             .iter()
@@ -156,14 +148,14 @@ async fn two_instances_share_one_outbox_and_send_each_notification_once() {
         std::time::Duration::from_secs(30),
         "40 conversions and 40 views",
         || async {
-            let all = bodies().await;
+            let all = received_bodies(&blip).await;
             events_in_blip_messages(&of_kind(&all, "conversion")) >= 40
                 && events_in_blip_messages(&of_kind(&all, "page_view")) >= 40
                 && one.store.pending("blip").await.unwrap() == 0
         },
     )
     .await;
-    let all = bodies().await;
+    let all = received_bodies(&blip).await;
     assert_eq!(
         events_in_blip_messages(&of_kind(&all, "conversion")),
         40,
