@@ -2,6 +2,7 @@
 //! form `{"error": {"code": "...", "message": "..."}}`; a 5xx body never
 //! carries internals, whose cause chain goes to the log instead.
 
+use crate::ingest::{RejectCode, Rejection};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
@@ -27,6 +28,9 @@ pub enum ApiError {
     /// A body over `server.max_body_bytes`.
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// A single webhook event refused, with the item's own code.
+    #[error("{}", .0.message)]
+    Rejected(Rejection),
     /// A missing or wrong token.
     #[error("missing or invalid credentials")]
     Unauthorized,
@@ -36,9 +40,9 @@ pub enum ApiError {
     /// The route exists for other methods.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// A dependency (the store) is unreachable.
-    #[error("{0}")]
-    Unavailable(String),
+    /// The store cannot take or serve data now; the sender should retry.
+    #[error("the event store is unavailable; retry later")]
+    StoreUnavailable,
     /// A bug or an infrastructure failure; details are logged, not sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -54,10 +58,11 @@ impl ApiError {
             Self::NotAssigned(_) => "not_assigned",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Rejected(rejection) => rejection.code.as_str(),
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Unavailable(_) => "unavailable",
+            Self::StoreUnavailable => "store_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -66,7 +71,18 @@ impl ApiError {
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(error.into())
     }
+
+    /// A storage failure, answered 503 so that nothing is acknowledged that
+    /// is not durable. The writer logs the cause once per failed batch; per
+    /// request it is only worth a debug line.
+    pub fn store(error: impl std::fmt::Debug) -> Self {
+        tracing::debug!(error = ?error, "answering 503: the store failed");
+        Self::StoreUnavailable
+    }
 }
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -75,12 +91,21 @@ impl ResponseError for ApiError {
                 StatusCode::NOT_FOUND
             }
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Rejected(rejection) => match rejection.code {
+                RejectCode::UnknownExperiment
+                | RejectCode::UnknownVariant
+                | RejectCode::UnknownGoal => StatusCode::NOT_FOUND,
+                RejectCode::VariantRequired
+                | RejectCode::VariantMismatch
+                | RejectCode::NotEnrolled
+                | RejectCode::BadEvent => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             Self::NotAssigned(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,8 +115,14 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?cause, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unauthorized) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            Self::Unauthorized => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            Self::StoreUnavailable => {
+                response.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
+            }
+            _ => {}
         }
         response.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
     }

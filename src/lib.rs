@@ -22,4 +22,5 @@ pub mod startup;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod supervisor;
 pub mod telemetry;

@@ -12,6 +12,7 @@ use crate::routes;
 use crate::session;
 use crate::state::AppState;
 use crate::store::{self, Backend, EventWriter, NotifyRouting, SqlStore};
+use crate::supervisor::Supervisor;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::Condition;
@@ -22,11 +23,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
 
-/// A bound, ready-to-run splitcast server.
+/// A bound, ready-to-run splitcast server and the background tasks it
+/// owns: the event writer and the notification loops.
 pub struct Application {
     port: u16,
     server: Server,
     store: Arc<SqlStore>,
+    tasks: Supervisor,
 }
 
 impl Application {
@@ -40,9 +43,11 @@ impl Application {
         let store = store::open(&settings.storage.url, routing)
             .await
             .context("cannot open the store")?;
-        let writer = EventWriter::start(store.clone());
+        let mut tasks = Supervisor::new();
+        let (writer, writer_loop) = EventWriter::new(store.clone());
+        tasks.spawn("event writer", writer_loop);
         let metrics = Metrics::new();
-        start_notification_workers(&settings, &store, &metrics).await?;
+        start_notification_workers(&settings, &store, &metrics, &mut tasks).await?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address)
             .with_context(|| format!("cannot bind {}:{}", address.0, address.1))?;
@@ -82,6 +87,7 @@ impl Application {
             port,
             server,
             store,
+            tasks,
         })
     }
 
@@ -113,9 +119,29 @@ impl Application {
         self.store.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests and stops
+    /// the background tasks. Ends with an error, after stopping the server,
+    /// when a background task dies: a server that silently stopped writing
+    /// or notifying would be worse than one that is restarted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self {
+            server, mut tasks, ..
+        } = self;
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            served = &mut server => {
+                tasks.stop().await;
+                served
+            }
+            name = tasks.first_to_end() => {
+                tracing::error!(task = name, "stopping the server: a vital background task ended");
+                handle.stop(true).await;
+                let _ = server.await;
+                tasks.stop().await;
+                Err(std::io::Error::other(format!("the {name} task ended unexpectedly")))
+            }
+        }
     }
 }
 
@@ -125,6 +151,7 @@ async fn start_notification_workers(
     settings: &Settings,
     store: &Arc<SqlStore>,
     metrics: &Metrics,
+    tasks: &mut Supervisor,
 ) -> anyhow::Result<()> {
     store
         .resume(None)
@@ -154,7 +181,7 @@ async fn start_notification_workers(
             backoff,
             max_age,
         );
-        tokio::spawn(worker.run());
+        tasks.spawn("delivery worker", worker.run());
     }
     let digest_notifiers = settings
         .notifiers
@@ -163,7 +190,10 @@ async fn start_notification_workers(
         .map(|n| n.name.clone())
         .collect();
     let interval = Duration::from_secs(notify.digest_interval_secs);
-    tokio::spawn(DigestWorker::new(store.clone(), interval, digest_notifiers).run());
+    tasks.spawn(
+        "digest loop",
+        DigestWorker::new(store.clone(), interval, digest_notifiers).run(),
+    );
     let significance_notifiers = settings
         .notifiers
         .iter()
@@ -176,7 +206,10 @@ async fn start_notification_workers(
         notify.min_sample_per_variant,
         significance_notifiers,
     );
-    tokio::spawn(watcher.run(Duration::from_secs(notify.significance_check_secs)));
+    tasks.spawn(
+        "significance watcher",
+        watcher.run(Duration::from_secs(notify.significance_check_secs)),
+    );
     Ok(())
 }
 

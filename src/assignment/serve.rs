@@ -113,11 +113,24 @@ pub async fn serve<'a>(
         event_id: None,
         at: crate::clock::now_secs(),
     };
-    let applied = state
-        .writer
-        .record(event)
-        .await
-        .map_err(ApiError::internal)?;
+    let applied = match state.writer.record(event).await {
+        Ok(applied) => applied,
+        Err(error) => {
+            // The page must work without the store: the control's content,
+            // uncounted, and no assignment kept, so the visitor is enrolled
+            // on a later visit once the store is back.
+            tracing::debug!(error = ?error, "serving the control uncounted: the store failed");
+            state
+                .metrics
+                .uncounted
+                .with_label_values(&["store_unavailable"])
+                .inc();
+            return Ok(Served {
+                experiment,
+                variant: experiment.control,
+            });
+        }
+    };
     // A unit already enrolled elsewhere (another device, another instance) keeps its variant.
     let index = match applied {
         Applied::Enrolled { variant, .. } => experiment.variant_index(&variant).unwrap_or(index),

@@ -6,7 +6,7 @@ pub mod auth;
 pub mod payload;
 
 pub use auth::{Credential, authenticate};
-pub use payload::{MAX_BATCH, Resolved, parse_batch, resolve};
+pub use payload::{Batch, MAX_BATCH, Resolved, parse_batch, resolve};
 
 use crate::store::Applied;
 use serde::Serialize;
@@ -29,6 +29,21 @@ pub enum RejectCode {
     NotEnrolled,
     /// The item is malformed: wrong types, unknown fields, a bad user id.
     BadEvent,
+}
+
+impl RejectCode {
+    /// The code as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownExperiment => "unknown_experiment",
+            Self::UnknownVariant => "unknown_variant",
+            Self::UnknownGoal => "unknown_goal",
+            Self::VariantRequired => "variant_required",
+            Self::VariantMismatch => "variant_mismatch",
+            Self::NotEnrolled => "not_enrolled",
+            Self::BadEvent => "bad_event",
+        }
+    }
 }
 
 /// One item refused, with a message for the sender's logs.

@@ -9,7 +9,7 @@ use crate::experiment::{AssignmentMethod, Experiments, Status};
 use crate::session::UserId;
 use crate::store::{Action, Event, Source};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The most events one request may carry.
 pub const MAX_BATCH: usize = 500;
@@ -46,22 +46,44 @@ pub enum Resolved {
     Ignored(&'static str),
 }
 
+/// A body's items, each still unparsed so that [`resolve`] sees duplicate
+/// keys (a parsed `Value` would keep only the last of them).
+#[derive(Debug)]
+pub struct Batch {
+    /// The items in order.
+    pub items: Vec<Box<RawValue>>,
+    /// The body was one object rather than an array: its rejection is the
+    /// request's answer.
+    pub single: bool,
+}
+
 /// Splits a body into its items. Only a body that is not JSON, neither an
 /// object nor an array, or an empty or oversized array fails as a whole;
 /// a bad item fails alone, in [`resolve`].
-pub fn parse_batch(body: &[u8]) -> Result<Vec<Value>, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    match value {
-        Value::Object(_) => Ok(vec![value]),
-        Value::Array(items) if items.is_empty() => {
-            Err(ApiError::BadRequest("the batch is empty".into()))
+pub fn parse_batch(body: &[u8]) -> Result<Batch, ApiError> {
+    let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+    let raw: Box<RawValue> = serde_json::from_slice(body).map_err(malformed)?;
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'{') => Ok(Batch {
+            items: vec![raw],
+            single: true,
+        }),
+        Some(b'[') => {
+            let items: Vec<Box<RawValue>> = serde_json::from_str(raw.get()).map_err(malformed)?;
+            if items.is_empty() {
+                return Err(ApiError::BadRequest("the batch is empty".into()));
+            }
+            if items.len() > MAX_BATCH {
+                return Err(ApiError::BadRequest(format!(
+                    "a batch holds at most {MAX_BATCH} events, not {}",
+                    items.len()
+                )));
+            }
+            Ok(Batch {
+                items,
+                single: false,
+            })
         }
-        Value::Array(items) if items.len() > MAX_BATCH => Err(ApiError::BadRequest(format!(
-            "a batch holds at most {MAX_BATCH} events, not {}",
-            items.len()
-        ))),
-        Value::Array(items) => Ok(items),
         _ => Err(ApiError::BadRequest(
             "the body must be an event object or an array of them".into(),
         )),
@@ -69,9 +91,10 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Value>, ApiError> {
 }
 
 /// Parses one item received at `at` (unix seconds).
-pub fn resolve(experiments: &Experiments, item: Value, at: i64) -> Result<Resolved, Rejection> {
+pub fn resolve(experiments: &Experiments, item: &RawValue, at: i64) -> Result<Resolved, Rejection> {
     let bad = |message: String| Rejection::new(RejectCode::BadEvent, message);
-    let raw: RawItem = serde_json::from_value(item).map_err(|e| bad(e.to_string()))?;
+    // Derived deserialisation refuses duplicate and unknown keys alike.
+    let raw: RawItem = serde_json::from_str(item.get()).map_err(|e| bad(e.to_string()))?;
     let user = UserId::parse(&raw.user_id).map_err(|e| bad(format!("user_id: {e}")))?;
     let event_id = raw.id.as_deref().map(parse_event_id).transpose()?;
     let experiment = experiments.get(raw.experiment.as_deref()).ok_or_else(|| {
@@ -166,7 +189,11 @@ fn parse_event_id(id: &str) -> Result<&str, Rejection> {
 mod tests {
     use super::*;
     use crate::configuration::Settings;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn raw(item: &Value) -> Box<RawValue> {
+        RawValue::from_string(item.to_string()).unwrap()
+    }
 
     fn experiments() -> Experiments {
         let toml = r#"
@@ -182,14 +209,14 @@ mod tests {
     }
 
     fn event(item: Value) -> Event {
-        match resolve(&experiments(), item, 7) {
+        match resolve(&experiments(), &raw(&item), 7) {
             Ok(Resolved::Count(event)) => event,
             other => panic!("not counted: {other:?}"),
         }
     }
 
     fn code(item: Value) -> RejectCode {
-        resolve(&experiments(), item, 7).unwrap_err().code
+        resolve(&experiments(), &raw(&item), 7).unwrap_err().code
     }
 
     #[test]
@@ -241,9 +268,28 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_are_bad_events() {
+        for body in [
+            r#"{"user_id": "u1", "version": "B", "version": "A"}"#,
+            r#"{"user_id": "u1", "user_id": "u2", "version": "B"}"#,
+        ] {
+            let batch = parse_batch(body.as_bytes()).unwrap();
+            let rejection = resolve(&experiments(), &batch.items[0], 7).unwrap_err();
+            assert_eq!(rejection.code, RejectCode::BadEvent, "{body}");
+            assert!(
+                rejection.message.contains("duplicate"),
+                "{}",
+                rejection.message
+            );
+        }
+    }
+
+    #[test]
     fn a_body_is_one_object_or_a_bounded_non_empty_array() {
-        assert_eq!(parse_batch(br#"{"user_id": "u1"}"#).unwrap().len(), 1);
-        assert_eq!(parse_batch(br#"[{}, {}]"#).unwrap().len(), 2);
+        let single = parse_batch(br#" {"user_id": "u1"}"#).unwrap();
+        assert_eq!((single.items.len(), single.single), (1, true));
+        let batch = parse_batch(br#"[{}, {}]"#).unwrap();
+        assert_eq!((batch.items.len(), batch.single), (2, false));
         let too_many = serde_json::to_vec(&vec![json!({}); MAX_BATCH + 1]).unwrap();
         for body in [&b"[]"[..], b"\"u1\"", b"{", &too_many] {
             assert!(matches!(parse_batch(body), Err(ApiError::BadRequest(_))));

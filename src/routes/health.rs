@@ -10,13 +10,15 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: the store answers.
+/// Readiness: the event writer is alive and a commit succeeds now. A store
+/// that answers `SELECT 1` may still refuse every write (a full disk), so the
+/// probe is a real commit through the writer's own queue.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.store.ping().await {
+    match state.writer.probe().await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
         Err(error) => {
-            tracing::warn!(error = ?error, "readiness check failed");
-            Err(ApiError::Unavailable("storage is unreachable".into()))
+            tracing::debug!(error = ?error, "readiness check failed");
+            Err(ApiError::StoreUnavailable)
         }
     }
 }

@@ -30,7 +30,7 @@ pub async fn results(
                 .ok_or_else(|| ApiError::UnknownExperiment(name.to_owned()))?,
         ],
     };
-    let counters = state.store.counters().await.map_err(ApiError::internal)?;
+    let counters = state.store.counters().await.map_err(ApiError::store)?;
     let report = crate::results::build(experiments.into_iter(), counters);
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))

@@ -137,11 +137,7 @@ async fn track(
         event_id: None,
         at: crate::clock::now_secs(),
     };
-    let applied = state
-        .writer
-        .record(event)
-        .await
-        .map_err(ApiError::internal)?;
+    let applied = state.writer.record(event).await.map_err(ApiError::store)?;
     let label = match &applied {
         Applied::Viewed { .. } => "view",
         Applied::Converted { first: true } => "conversion",

@@ -1,16 +1,20 @@
 //! `POST /webhook`: conversions and page views reported by a backend, one
 //! event or a batch, authenticated by the ingest token or a Standard
-//! Webhooks signature. Once authenticated and well-formed the answer is 202
-//! with what became of each item; no item is silently dropped.
+//! Webhooks signature. A batch answers 202 with what became of each item (no
+//! item is silently dropped); a single object answers with its own outcome.
+//! A repeated delivery id answers 200 `{"duplicate_delivery": true}` and
+//! changes nothing.
 
 use super::body::read_body;
 use crate::error::ApiError;
-use crate::ingest::{Credential, Resolved, Summary, authenticate, parse_batch, resolve};
+use crate::ingest::{Credential, Rejection, Resolved, Summary, authenticate, parse_batch, resolve};
 use crate::state::AppState;
-use crate::store::Action;
+use crate::store::{Action, DeliveryId, Write, Written};
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
 
-/// Authenticates, parses and records a batch.
+/// Authenticates, parses and records a request's events and its delivery
+/// id in one transaction.
 pub async fn ingest(
     req: HttpRequest,
     payload: web::Payload,
@@ -25,22 +29,14 @@ pub async fn ingest(
     let body = read_body(&req, payload, settings.max_body_bytes).await?;
     let now = crate::clock::now_secs();
     let delivery = match authenticate(settings, req.headers(), &body, now)? {
-        Credential::Signature { delivery_id } => Some(delivery_id),
-        _ => None,
+        Credential::Signature { delivery_id } => Some(DeliveryId::signed(&delivery_id)),
+        Credential::Token => idempotency_key(&req)?,
     };
-    let seen = match &delivery {
-        Some(id) => state.store.delivery_seen(id).await,
-        None => Ok(false),
-    };
-    if seen.map_err(ApiError::internal)? {
-        tracing::warn!("refused a replayed webhook delivery");
-        return Err(ApiError::Unauthorized);
-    }
-    let items = parse_batch(&body)?;
+    let batch = parse_batch(&body)?;
     let mut summary = Summary::default();
-    let mut events = Vec::with_capacity(items.len());
-    let mut indices = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
+    let mut events = Vec::with_capacity(batch.items.len());
+    let mut indices = Vec::with_capacity(batch.items.len());
+    for (index, item) in batch.items.iter().enumerate() {
         match resolve(&state.experiments, item, now) {
             Ok(Resolved::Count(event)) => {
                 indices.push(index);
@@ -50,6 +46,8 @@ pub async fn ingest(
                 state.metrics.uncounted.with_label_values(&[reason]).inc();
                 summary.ignore();
             }
+            // A lone event's refusal is the answer, and consumes no id.
+            Err(rejection) if batch.single => return Err(ApiError::Rejected(rejection)),
             Err(rejection) => summary.reject(index, rejection),
         }
     }
@@ -63,14 +61,23 @@ pub async fn ingest(
             (e.experiment.clone(), e.variant.clone(), action)
         })
         .collect();
-    let outcomes = if events.is_empty() {
+    let write = Write {
+        delivery,
+        events,
+        single: batch.single,
+        probe: false,
+    };
+    // Nothing to write at all (every item ignored, no id to consume).
+    let outcomes = if write.events.is_empty() && write.delivery.is_none() {
         Vec::new()
     } else {
-        state
-            .writer
-            .record_all(events)
-            .await
-            .map_err(ApiError::internal)?
+        match state.writer.write(write).await.map_err(ApiError::store)? {
+            Written::Applied(outcomes) => outcomes,
+            Written::DuplicateDelivery => {
+                tracing::info!("a repeated webhook delivery changed nothing");
+                return Ok(HttpResponse::Ok().json(json!({"duplicate_delivery": true})));
+            }
+        }
     };
     for ((index, applied), (experiment, variant, action)) in
         indices.into_iter().zip(&outcomes).zip(labels)
@@ -83,14 +90,32 @@ pub async fn ingest(
                 .inc();
         }
     }
-    // Consumed only once its events are durable: a delivery that failed may
-    // be retried with the same id; events it shares with a retry are deduplicated.
-    if let Some(id) = &delivery {
-        state
-            .store
-            .remember_delivery(id, now)
-            .await
-            .map_err(ApiError::internal)?;
+    let summary = summary.finish();
+    if batch.single
+        && let Some(rejected) = summary.rejected.first()
+    {
+        return Err(ApiError::Rejected(Rejection::new(
+            rejected.code,
+            rejected.message.clone(),
+        )));
     }
-    Ok(HttpResponse::Accepted().json(summary.finish()))
+    Ok(HttpResponse::Accepted().json(summary))
+}
+
+/// The `Idempotency-Key` of a token-authenticated sender: 1 to 255 visible
+/// ASCII characters, else the request is refused rather than applied
+/// without the protection the sender asked for.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<DeliveryId>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
+        })?;
+    Ok(Some(DeliveryId::idempotency_key(key)))
 }

@@ -16,7 +16,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 /// per-event path, which reads the variant on record.
 pub(super) async fn enroll_new(
     conn: &mut AnyConnection,
-    events: &[Event],
+    events: &[&Event],
     increments: &mut Increments,
 ) -> Result<HashMap<usize, Applied>, StoreError> {
     let candidates: Vec<usize> = events

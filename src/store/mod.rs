@@ -35,9 +35,13 @@ pub enum StoreError {
     /// The storage URL is not usable.
     #[error("storage.url: {0}")]
     Url(String),
-    /// The writer task is gone (shutting down).
+    /// The writer task is gone (shutting down, or it died).
     #[error("the event writer has stopped")]
     WriterStopped,
+    /// An earlier batch failed moments ago; this one was refused without
+    /// trying, so that callers hear within milliseconds, not a pool timeout.
+    #[error("the store failed moments ago; not retried yet")]
+    Failing,
 }
 
 /// Where an event came from.
@@ -119,6 +123,66 @@ pub enum Applied {
     },
 }
 
+/// A sender's id for one request, so that a retry of it changes nothing:
+/// the Standard Webhooks `webhook-id`, or an `Idempotency-Key` header.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeliveryId(String);
+
+impl DeliveryId {
+    /// The `webhook-id` of a signed delivery.
+    pub fn signed(id: &str) -> Self {
+        // Prefixes keep the kinds apart in one table with the event ids.
+        Self(format!("whdelivery:{id}"))
+    }
+
+    /// The `Idempotency-Key` of a token-authenticated request.
+    pub fn idempotency_key(key: &str) -> Self {
+        Self(format!("idem:{key}"))
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What one request asks to record, committed as a whole in one transaction
+/// (never split across batches) together with its delivery id.
+#[derive(Debug, Clone, Default)]
+pub struct Write {
+    /// The request's delivery id; when it was recorded before, nothing of
+    /// this write is applied.
+    pub delivery: Option<DeliveryId>,
+    /// The events, applied in order.
+    pub events: Vec<Event>,
+    /// A single event whose rejection the sender is told as a 4xx: a
+    /// rejected one must not consume the delivery id, so that a corrected
+    /// retry is applied.
+    pub single: bool,
+    /// Rewrites the writer's probe row: a commit that touches the database
+    /// file even without events, for readiness.
+    pub probe: bool,
+}
+
+impl Write {
+    /// Events without a delivery id.
+    pub fn events(events: Vec<Event>) -> Self {
+        Self {
+            events,
+            ..Self::default()
+        }
+    }
+}
+
+/// What recording a [`Write`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Applied: one outcome per event, in order.
+    Applied(Vec<Applied>),
+    /// The delivery id was recorded before; nothing changed.
+    DuplicateDelivery,
+}
+
 /// One aggregated counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
@@ -137,18 +201,15 @@ pub struct Counter {
 /// Durable storage.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Records a batch of events in one transaction, committed before it
-    /// returns; the outcomes are in the order of `events`.
-    async fn apply(&self, events: &[Event]) -> Result<Vec<Applied>, StoreError>;
+    /// Records a batch of writes in one transaction, committed before it
+    /// returns; the outcomes are in the order of `writes`. On any failure
+    /// nothing of the batch is kept and no connection stays inside the
+    /// failed transaction.
+    async fn apply(&self, writes: &[Write]) -> Result<Vec<Written>, StoreError>;
     /// Every counter.
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Whether a signed webhook delivery with this id was already recorded.
-    async fn delivery_seen(&self, id: &str) -> Result<bool, StoreError>;
-    /// Remembers the id of a signed webhook delivery once its events are
-    /// durable; `true` when it was not seen before.
-    async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

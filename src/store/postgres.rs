@@ -9,7 +9,9 @@ use std::time::Duration;
 pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, StoreError> {
     let pool = AnyPoolOptions::new()
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(10))
+        // A database that is down must cost a request about a second, not
+        // ten: writes then answer 503 and new visitors get the control.
+        .acquire_timeout(Duration::from_secs(1))
         .connect(url)
         .await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;

@@ -3,10 +3,11 @@
 //! `ON CONFLICT`, `RETURNING`).
 
 use super::routing::NotifyRouting;
-use super::{Action, Applied, Counter, Event, Store, StoreError};
+use super::{Action, Applied, Counter, DeliveryId, Event, Store, StoreError, Write, Written};
 use crate::notify::EventKind;
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
+use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -63,49 +64,18 @@ impl SqlStore {
 
 #[async_trait::async_trait]
 impl Store for SqlStore {
-    async fn apply(&self, events: &[Event]) -> Result<Vec<Applied>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut increments = Increments::new();
-        let mut outcomes = Vec::with_capacity(events.len());
-        let mut enqueued = false;
-        let mut enrolled = super::bulk::enroll_new(&mut tx, events, &mut increments).await?;
-        for (index, event) in events.iter().enumerate() {
-            let applied = match enrolled.remove(&index) {
-                Some(applied) => applied,
-                None => apply_one(&mut tx, event, &mut increments).await?,
-            };
-            let routed = match (&applied, &event.action) {
-                (Applied::Viewed { .. }, _) => Some((EventKind::PageView, None)),
-                (Applied::Converted { first: true }, Action::Convert(goal)) => {
-                    Some((EventKind::Conversion, Some(goal.as_str())))
-                }
-                _ => None,
-            };
-            if let Some((kind, goal)) = routed {
-                enqueued |= self.routing.route(&mut tx, event, kind, goal).await?;
-            }
-            outcomes.push(applied);
+    async fn apply(&self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let result = self.apply_on(&mut conn, writes).await;
+        if result.is_err() {
+            // A failed statement or COMMIT can leave SQLite inside the
+            // transaction (SQLITE_FULL, SQLITE_BUSY) while sqlx believes it
+            // is still open: the next batch would then run in a savepoint of
+            // a transaction that never commits, acknowledged but not durable,
+            // holding the write lock. Such a connection is never reused.
+            conn.close_on_drop();
         }
-        for ((experiment, variant, metric, goal), by) in increments {
-            sqlx::query(
-                "INSERT INTO counters (experiment, variant, metric, goal, value) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (experiment, variant, metric, goal) \
-                 DO UPDATE SET value = counters.value + excluded.value",
-            )
-            .bind(experiment)
-            .bind(variant)
-            .bind(metric)
-            .bind(goal)
-            .bind(by)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        if enqueued {
-            self.outbox_wake.notify_waiters();
-        }
-        Ok(outcomes)
+        result
     }
 
     async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
@@ -131,27 +101,130 @@ impl Store for SqlStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
 
-    async fn delivery_seen(&self, id: &str) -> Result<bool, StoreError> {
-        let seen: Option<i64> = sqlx::query_scalar("SELECT 1 FROM ingest_ids WHERE id = $1")
-            .bind(format!("whdelivery:{id}"))
-            .fetch_optional(&self.pool)
+impl SqlStore {
+    async fn apply_on(
+        &self,
+        conn: &mut AnyConnection,
+        writes: &[Write],
+    ) -> Result<Vec<Written>, StoreError> {
+        let mut tx = conn.begin().await?;
+        let duplicate = claim_deliveries(&mut tx, writes).await?;
+        let live: Vec<&Event> = writes
+            .iter()
+            .zip(&duplicate)
+            .filter(|(_, duplicate)| !**duplicate)
+            .flat_map(|(write, _)| &write.events)
+            .collect();
+        let mut increments = Increments::new();
+        let mut enqueued = false;
+        let mut enrolled = super::bulk::enroll_new(&mut tx, &live, &mut increments).await?;
+        let mut applied = Vec::with_capacity(live.len());
+        for (index, event) in live.into_iter().enumerate() {
+            let outcome = match enrolled.remove(&index) {
+                Some(outcome) => outcome,
+                None => apply_one(&mut tx, event, &mut increments).await?,
+            };
+            let routed = match (&outcome, &event.action) {
+                (Applied::Viewed { .. }, _) => Some((EventKind::PageView, None)),
+                (Applied::Converted { first: true }, Action::Convert(goal)) => {
+                    Some((EventKind::Conversion, Some(goal.as_str())))
+                }
+                _ => None,
+            };
+            if let Some((kind, goal)) = routed {
+                enqueued |= self.routing.route(&mut tx, event, kind, goal).await?;
+            }
+            applied.push(outcome);
+        }
+        let mut applied = applied.into_iter();
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for (write, duplicate) in writes.iter().zip(duplicate) {
+            if duplicate {
+                outcomes.push(Written::DuplicateDelivery);
+                continue;
+            }
+            let mine: Vec<Applied> = applied.by_ref().take(write.events.len()).collect();
+            if let (true, Some(id), [Applied::VariantMismatch { .. }]) =
+                (write.single, &write.delivery, mine.as_slice())
+            {
+                // Answered 4xx: the sender may correct and retry with the same id.
+                sqlx::query("DELETE FROM ingest_ids WHERE id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            outcomes.push(Written::Applied(mine));
+        }
+        add_increments(&mut tx, increments).await?;
+        if writes.iter().any(|w| w.probe) {
+            sqlx::query(
+                "INSERT INTO writer_probe (id, at) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(crate::clock::now_secs())
+            .execute(&mut *tx)
             .await?;
-        Ok(seen.is_some())
+        }
+        tx.commit().await?;
+        if enqueued {
+            self.outbox_wake.notify_waiters();
+        }
+        Ok(outcomes)
     }
+}
 
-    async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-        // Shares the event ids' table; the prefix keeps the two kinds of ids apart.
+/// Records the batch's delivery ids first, in key order, so that two
+/// instances committing the same id wait on each other rather than
+/// deadlock; returns, per write, whether its id was recorded before (or
+/// earlier in this batch).
+async fn claim_deliveries(
+    conn: &mut AnyConnection,
+    writes: &[Write],
+) -> Result<Vec<bool>, StoreError> {
+    let mut duplicate = vec![false; writes.len()];
+    let mut order: Vec<(usize, &DeliveryId)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w.delivery.as_ref()?)))
+        .collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    let now = crate::clock::now_secs();
+    for (index, id) in order {
         let inserted = sqlx::query(
             "INSERT INTO ingest_ids (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
-        .bind(format!("whdelivery:{id}"))
-        .bind(at)
-        .execute(&self.pool)
+        .bind(id.as_str())
+        .bind(now)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-        Ok(inserted == 1)
+        duplicate[index] = inserted == 0;
     }
+    Ok(duplicate)
+}
+
+async fn add_increments(
+    conn: &mut AnyConnection,
+    increments: Increments,
+) -> Result<(), StoreError> {
+    for ((experiment, variant, metric, goal), by) in increments {
+        sqlx::query(
+            "INSERT INTO counters (experiment, variant, metric, goal, value) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (experiment, variant, metric, goal) \
+             DO UPDATE SET value = counters.value + excluded.value",
+        )
+        .bind(experiment)
+        .bind(variant)
+        .bind(metric)
+        .bind(goal)
+        .bind(by)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn apply_one(

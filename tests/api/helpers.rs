@@ -202,7 +202,7 @@ pub async fn seed(
     conversions: usize,
 ) {
     use splitcast::names::{ExperimentName, Goal, VariantName};
-    use splitcast::store::{Action, Event, Source};
+    use splitcast::store::{Action, Event, Source, Write};
     let events: Vec<Event> = (0..participants)
         .map(|i| Event {
             experiment: ExperimentName::parse(experiment).unwrap(),
@@ -218,7 +218,7 @@ pub async fn seed(
             at: 0,
         })
         .collect();
-    store.apply(&events).await.unwrap();
+    store.apply(&[Write::events(events)]).await.unwrap();
 }
 
 /// POSTs to `url` with no body (as the page's JS does) and returns the status.

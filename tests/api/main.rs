@@ -18,3 +18,4 @@ mod sessions;
 mod significance;
 mod tracking;
 mod webhook;
+mod webhook_delivery;

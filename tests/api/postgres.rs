@@ -1,11 +1,16 @@
 //! The same behaviour on PostgreSQL, and two instances sharing one database.
-//! Needs `SPLITCAST_TEST_DATABASE_URL` (CI sets it); skips loudly without.
+//! Needs `SPLITCAST_TEST_DATABASE_URL` (CI sets it); skips loudly without,
+//! and fails under `CI`.
 
 use crate::helpers::{BASE, DEMO, browser, post_status, spawn_app_from};
 
 /// A fresh database on the test server, or `None` (with a printed reason).
 pub async fn fresh_database() -> Option<String> {
     let Ok(admin_url) = std::env::var("SPLITCAST_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL tests: set SPLITCAST_TEST_DATABASE_URL"
+        );
         eprintln!("SKIPPED: SPLITCAST_TEST_DATABASE_URL is not set; PostgreSQL tests did not run");
         return None;
     };

@@ -151,7 +151,7 @@ async fn a_user_id_is_the_counting_unit_and_is_remembered_by_the_session() {
 #[tokio::test]
 async fn a_unit_enrolled_twice_in_one_commit_is_one_participant_of_the_first_variant() {
     use splitcast::names::{ExperimentName, VariantName};
-    use splitcast::store::{Action, Applied, Event, Source, Store};
+    use splitcast::store::{Action, Applied, Event, Source, Store, Write, Written};
     let app = spawn_app().await;
     let event = |unit: &str, variant: &str| Event {
         experiment: ExperimentName::parse("homepage_cta").unwrap(),
@@ -164,12 +164,18 @@ async fn a_unit_enrolled_twice_in_one_commit_is_one_participant_of_the_first_var
     };
     let outcomes = app
         .store
-        .apply(&[event("u", "A"), event("u", "B"), event("v", "B")])
+        .apply(&[
+            Write::events(vec![event("u", "A")]),
+            Write::events(vec![event("u", "B")]),
+            Write::events(vec![event("v", "B")]),
+        ])
         .await
         .unwrap();
-    let enrolled = |new: bool, variant: &str| Applied::Enrolled {
-        new,
-        variant: variant.to_owned(),
+    let enrolled = |new: bool, variant: &str| {
+        Written::Applied(vec![Applied::Enrolled {
+            new,
+            variant: variant.to_owned(),
+        }])
     };
     assert_eq!(
         outcomes,

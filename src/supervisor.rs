@@ -1,0 +1,63 @@
+//! The background tasks an [`crate::startup::Application`] owns: spawned
+//! into one set, so that a task that dies (a panic, an unexpected return) is
+//! noticed rather than silently missing, and stopped together at shutdown.
+
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Owns every background task.
+pub struct Supervisor {
+    tasks: JoinSet<(&'static str, bool)>,
+    stop: CancellationToken,
+}
+
+impl Supervisor {
+    /// No tasks yet.
+    pub fn new() -> Self {
+        Self {
+            tasks: JoinSet::new(),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// Runs `task` until it ends or [`Supervisor::stop`] is called; `name`
+    /// says which one died.
+    pub fn spawn(&mut self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => (name, false),
+                ended = AssertUnwindSafe(task).catch_unwind() => (name, ended.is_err()),
+            }
+        });
+    }
+
+    /// Waits until a task ends on its own, and names it. Never resolves when
+    /// there are no tasks.
+    pub async fn first_to_end(&mut self) -> &'static str {
+        match self.tasks.join_next().await {
+            Some(Ok((name, panicked))) => {
+                tracing::error!(task = name, panicked, "a background task ended");
+                name
+            }
+            // Only a cancelled or aborted task fails to join; neither happens before `stop`.
+            Some(Err(_)) => "background",
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Cancels every task and waits for them to finish.
+    pub async fn stop(&mut self) {
+        self.stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
