@@ -68,11 +68,12 @@ impl Store for SqlStore {
         let mut conn = self.pool.acquire().await?;
         let result = self.apply_on(&mut conn, writes).await;
         if result.is_err() {
-            // A failed statement or COMMIT can leave SQLite inside the
-            // transaction (SQLITE_FULL, SQLITE_BUSY) while sqlx believes it
-            // is still open: the next batch would then run in a savepoint of
-            // a transaction that never commits, acknowledged but not durable,
-            // holding the write lock. Such a connection is never reused.
+            // After a failed statement or COMMIT, SQLite may or may not have
+            // rolled back by itself (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY);
+            // when sqlx's ROLLBACK then fails, its transaction depth stays
+            // up and the next batch would run as a savepoint of a transaction
+            // that is not what it seems. A connection whose state is in doubt
+            // is closed, never reused.
             conn.close_on_drop();
         }
         result

@@ -32,11 +32,22 @@ impl Server {
 
 /// Starts the binary and returns it once it logged its port.
 pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) -> Server {
+    start_server_with(config_path, workdir, &[])
+}
+
+/// Starts the binary with extra environment variables (`SPLITCAST__…`
+/// overrides) and returns it once it logged its port.
+pub fn start_server_with(
+    config_path: &std::path::Path,
+    workdir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_splitcast"))
         .arg("--config")
         .arg(config_path)
         .current_dir(workdir)
         .env("RUST_LOG", "debug")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -3,6 +3,7 @@
 mod browser;
 mod config_validation;
 mod content;
+mod disk_full;
 mod durability;
 mod errors;
 mod helpers;
@@ -16,6 +17,7 @@ mod postgres;
 mod results;
 mod sessions;
 mod significance;
+mod store_down;
 mod tracking;
 mod webhook;
 mod webhook_delivery;

@@ -7,6 +7,7 @@ use crate::postgres::fresh_database;
 use crate::webhook::{TOKEN, config, now, post_with_token, sign};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Barrier;
 
 /// A batch of page views by `users` distinct users, with no item ids: only
@@ -190,4 +191,111 @@ async fn a_single_event_refused_by_the_store_does_not_consume_its_delivery_id() 
     );
     assert_eq!(app.counter("homepage_cta/A/views").await, 2);
     assert_eq!(app.counter("homepage_cta/B/views").await, 0);
+}
+
+/// Kills the real binary while it applies 500-item deliveries, restarts it,
+/// and retries each delivery with its id as a sender would: every item counts
+/// exactly once, whether or not the killed attempt had committed.
+async fn kill_mid_batch_then_retry(storage_url: &str) {
+    use crate::durability::start_server_with;
+    let dir = tempfile::tempdir().unwrap();
+    let config = include_str!("../../config/default.toml").replace("port = 8080", "port = 0");
+    assert!(config.contains("port = 0"));
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let secret = format!("whsec_{}", {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(crate::webhook::KEY)
+    });
+    let env = [
+        ("SPLITCAST__STORAGE__URL", storage_url),
+        ("SPLITCAST__INGEST__SIGNING_SECRET", secret.as_str()),
+    ];
+    let rounds = 6;
+    let mut committed_before_the_kill = 0;
+    for round in 0..rounds {
+        let body = views(500, &format!("kill{round}"));
+        let id = format!("msg_kill_{round}");
+        let mut server = start_server_with(&config_path, dir.path(), &env);
+        let url = format!("{}/webhook", server.address());
+        let in_flight = {
+            let (url, id, body) = (url.clone(), id.clone(), body.clone());
+            tokio::spawn(async move {
+                let ts = now();
+                // The kill usually cuts it off: no answer is expected.
+                let _ = reqwest::Client::new()
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &id)
+                    .header("webhook-timestamp", ts.to_string())
+                    .header("webhook-signature", sign(&id, ts, &body))
+                    .body(body)
+                    .send()
+                    .await;
+            })
+        };
+        // Inside the request's transaction: its delivery id is claimed (sqlx
+        // logs each statement at debug), its events not yet committed.
+        let log = server.log.clone();
+        crate::helpers::wait_until(
+            Duration::from_secs(10),
+            "the delivery's transaction",
+            || {
+                let log = log.clone();
+                async move {
+                    log.lock()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l.contains("INSERT INTO ingest_ids"))
+                }
+            },
+        )
+        .await;
+        // Later in each round, so that some kills land after the commit.
+        tokio::time::sleep(Duration::from_millis(60 * round as u64)).await;
+        server.kill();
+        let _ = in_flight.await;
+        let mut restarted = start_server_with(&config_path, dir.path(), &env);
+        let url = format!("{}/webhook", restarted.address());
+        let retry = post_signed_body(&url, &id, &body).await;
+        match retry.status().as_u16() {
+            200 => committed_before_the_kill += 1,
+            202 => {}
+            other => panic!("the retry answered {other}"),
+        }
+        restarted.kill();
+    }
+    let store = splitcast::store::open(
+        &storage_url.to_owned().into(),
+        splitcast::store::NotifyRouting::none(),
+    )
+    .await
+    .unwrap();
+    use splitcast::store::Store;
+    let counters = store.counters().await.unwrap();
+    let count = |metric: &str| {
+        counters
+            .iter()
+            .filter(|c| c.metric == metric)
+            .map(|c| c.value)
+            .sum::<i64>()
+    };
+    eprintln!("{committed_before_the_kill} of {rounds} killed deliveries had committed");
+    assert_eq!(count("views"), 500 * rounds);
+    assert_eq!(count("participants"), 500 * rounds);
+}
+
+#[tokio::test]
+async fn sigkill_mid_batch_then_a_retry_counts_every_item_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kill.db").display());
+    kill_mid_batch_then_retry(&url).await;
+}
+
+#[tokio::test]
+async fn sigkill_mid_batch_then_a_retry_counts_every_item_once_on_postgres() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    kill_mid_batch_then_retry(&url).await;
 }

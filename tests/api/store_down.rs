@@ -1,0 +1,137 @@
+//! PostgreSQL going away: writes answer 503 `store_unavailable` within 2 s,
+//! `/readyz` turns 503 within 2 s, new visitors get the control's content
+//! (200, uncounted), returning visitors keep their variant, and everything
+//! recovers by itself when the database is back. The database "goes away"
+//! behind a TCP relay the test controls: refused and reset connections, as
+//! a stopped server gives.
+
+use crate::helpers::{BASE, DEMO, browser, error_code, spawn_app_from};
+use crate::postgres::fresh_database;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+/// Relays a port to PostgreSQL while `up`; when down, it drops every open
+/// connection and closes each new one at once.
+struct Relay {
+    port: u16,
+    up: Arc<AtomicBool>,
+    cut: Arc<Notify>,
+}
+
+impl Relay {
+    async fn start(target: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(Notify::new());
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection closes
+                }
+                let cut = cut2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Self { port, up, cut }
+    }
+
+    fn stop(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn start_again(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let relay = Relay::start("127.0.0.1:5432").await;
+    let relayed = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
+    assert_ne!(relayed, url, "the test database URL names 127.0.0.1:5432");
+    let app = spawn_app_from(&format!("{BASE}\n{DEMO}"), Some(relayed)).await;
+    let returning = browser();
+    let kept = crate::helpers::served_variant(&returning, app.url("/get_content")).await;
+
+    relay.stop();
+    let stopped = Instant::now();
+    let track = returning
+        .post(app.url("/track_conversion"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        stopped.elapsed()
+    );
+    assert_eq!(track.headers()["retry-after"], "1");
+    assert_eq!(error_code(track, 503).await, "store_unavailable");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(error_code(ready, 503).await, "store_unavailable");
+    for _ in 0..5 {
+        let started = Instant::now();
+        let response = browser().get(app.url("/get_content")).send().await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["x-variant"],
+            "A",
+            "the control, uncounted"
+        );
+        let content: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(content["button_color"], "blue");
+    }
+    assert_eq!(
+        crate::helpers::served_variant(&returning, app.url("/get_content")).await,
+        kept
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"splitcast_uncounted_requests_total{reason="store_unavailable"} 5"#),
+        "{metrics}"
+    );
+    let view = returning.post(app.url("/track_view")).send().await.unwrap();
+    assert_eq!(error_code(view, 503).await, "store_unavailable");
+
+    relay.start_again();
+    crate::helpers::wait_until(Duration::from_secs(10), "writes to recover", || async {
+        returning
+            .post(app.url("/track_conversion"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 204
+    })
+    .await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        app.counter(&format!("homepage_cta/{kept}/conversions/conversion"))
+            .await,
+        1
+    );
+    assert_eq!(app.total("homepage_cta", "participants").await, 1);
+}
