@@ -1,7 +1,7 @@
 //! Prometheus metrics, one registry per application so that several
 //! instances in one process (tests) do not mix their counts.
 
-use prometheus::{Encoder, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 /// The application's counters.
 #[derive(Clone)]
@@ -15,6 +15,17 @@ pub struct Metrics {
     pub uncounted: IntCounterVec,
     /// Notifications by notifier and outcome (delivered, retried, dead_lettered, paused).
     pub notifications: IntCounterVec,
+    /// Requests whose handler is running: what a SIGTERM waits for.
+    pub in_flight: IntGauge,
+}
+
+/// Counts one request as in flight until dropped, however it ends.
+pub struct InFlight(IntGauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Metrics {
@@ -51,8 +62,14 @@ impl Metrics {
             &["notifier", "outcome"],
         )
         .expect("valid metric");
+        let in_flight = IntGauge::new(
+            "http_requests_in_flight",
+            "Requests being handled (a graceful stop waits for them)",
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(in_flight.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(events.clone()),
             Box::new(bot_requests.clone()),
             Box::new(uncounted.clone()),
             Box::new(notifications.clone()),
@@ -65,7 +82,14 @@ impl Metrics {
             bot_requests,
             uncounted,
             notifications,
+            in_flight,
         }
+    }
+
+    /// Marks a request in flight for as long as the guard lives.
+    pub fn start_request(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     /// The Prometheus text exposition of every metric.

@@ -15,6 +15,7 @@ use crate::store::{self, Backend, EventWriter, NotifyRouting, SqlStore};
 use crate::supervisor::Supervisor;
 use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::dev::Service;
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -64,7 +65,17 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             let settings = &state.settings;
+            let metrics = state.metrics.clone();
             App::new()
+                .wrap_fn(move |req, service| {
+                    let in_flight = metrics.start_request();
+                    let answer = service.call(req);
+                    async move {
+                        let answer = answer.await;
+                        drop(in_flight);
+                        answer
+                    }
+                })
                 .wrap(session::middleware(&settings.session))
                 .wrap(Condition::new(
                     !settings.server.cors_allowed_origins.is_empty(),

@@ -161,8 +161,37 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     assert!(participants as usize >= acked.len());
 }
 
+/// Reads one HTTP/1.1 answer (status line, headers, a `Content-Length`
+/// body) and returns its status line.
+async fn read_answer(stream: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut status = String::new();
+    assert!(
+        stream.read_line(&mut status).await.unwrap() > 0,
+        "closed unanswered"
+    );
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).await.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).await.unwrap();
+    status
+}
+
 #[tokio::test]
-async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
+async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
+    use tokio::io::AsyncWriteExt;
+    const TOKEN: &str = "sigterm-ingest-token";
     let dir = tempfile::tempdir().unwrap();
     let config = include_str!("../../config/default.toml")
         .replace("port = 8080", "port = 0")
@@ -170,29 +199,84 @@ async fn sigterm_drains_in_flight_requests_and_exits_cleanly() {
             "sqlite://data/splitcast.db",
             &format!("sqlite://{}", dir.path().join("t.db").display()),
         );
+    assert!(config.contains("t.db") && config.contains("port = 0"));
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config).unwrap();
-    let mut server = start_server(&config_path, dir.path());
-    let base = server.address();
-    let load = tokio::spawn(async move {
-        let mut answered = 0;
-        for _ in 0..200 {
-            let client = crate::helpers::browser();
-            match client.get(format!("{base}/get_content")).send().await {
-                Ok(r) if r.status() == 200 => answered += 1,
-                Ok(r) => panic!("a request got {} during shutdown", r.status()),
-                Err(_) => break, // the listener is closed: shutdown has begun
+    let env = [("SPLITCAST__INGEST__TOKEN", TOKEN)];
+    let mut server = start_server_with(&config_path, dir.path(), &env);
+    let address = format!("127.0.0.1:{}", server.port);
+    // Each connection is accepted (one answered request), then a conversion
+    // is sent up to half its body: in flight for sure when SIGTERM arrives.
+    let mut in_flight = Vec::new();
+    for n in 0..16 {
+        let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let mut stream = tokio::io::BufReader::new(stream);
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let status = read_answer(&mut stream).await;
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let body = format!(r#"{{"user_id": "drain-{n}", "version": "B"}}"#);
+        let head = format!(
+            "POST /webhook HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (first, rest) = body.split_at(body.len() / 2);
+        stream
+            .write_all(format!("{head}{first}").as_bytes())
+            .await
+            .unwrap();
+        stream.flush().await.unwrap();
+        in_flight.push((stream, rest.to_owned()));
+    }
+    // In flight means handled: a request still unread in a socket buffer is
+    // not started by a stopping server. The metrics request itself is one more.
+    let metrics = format!("http://{address}/metrics");
+    crate::helpers::wait_until(
+        std::time::Duration::from_secs(10),
+        "16 requests in flight",
+        || {
+            let metrics = metrics.clone();
+            async move {
+                let text = reqwest::get(metrics).await.unwrap().text().await.unwrap();
+                text.contains("splitcast_http_requests_in_flight 17")
             }
-        }
-        answered
-    });
+        },
+    )
+    .await;
     // Safety: sending a signal to our own child process.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    crate::helpers::wait_until(
+        std::time::Duration::from_secs(10),
+        "the SIGTERM log line",
+        || {
+            let log = server.log.clone();
+            async move { log.lock().unwrap().iter().any(|l| l.contains("SIGTERM")) }
+        },
+    )
+    .await;
+    for (mut stream, rest) in in_flight {
+        stream.write_all(rest.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    }
     let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
         .await
         .unwrap();
     assert!(status.success(), "{status:?}");
-    load.await.unwrap();
+    let store = splitcast::store::open(
+        &format!("sqlite://{}", dir.path().join("t.db").display()).into(),
+        splitcast::store::NotifyRouting::none(),
+    )
+    .await
+    .unwrap();
+    let converted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(converted, 16);
 }
 
 #[tokio::test]
