@@ -8,6 +8,7 @@ pub mod assignment;
 pub mod cli;
 pub mod clock;
 pub mod configuration;
+pub mod credentials;
 pub mod error;
 pub mod experiment;
 pub mod ingest;

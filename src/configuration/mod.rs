@@ -9,11 +9,16 @@ mod notify;
 mod redacted;
 mod sections;
 mod session;
+mod storage;
 
 pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
 pub use notify::{NotifyPolicy, NotifySettings};
-pub use sections::{AdminSettings, Environment, IngestSettings, ServerSettings, StorageSettings};
+pub use sections::{
+    AdminSettings, Environment, IngestSettings, MIN_PRODUCTION_TOKEN_CHARS, MetricsSettings,
+    ServerSettings, StorageSettings,
+};
 pub use session::{ContentSecurity, SameSitePolicy, SessionSettings};
+pub use storage::{StorageUrl, Synchronous};
 
 use crate::experiment::Experiments;
 use serde::Deserialize;
@@ -52,6 +57,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// Authentication of `POST /webhook`.
     pub ingest: IngestSettings,
+    /// Access to `/metrics`.
+    pub metrics: MetricsSettings,
     /// The configured experiments.
     pub experiments: Experiments,
     /// What produces notifications, and how.
@@ -77,6 +84,8 @@ struct RawSettings {
     admin: AdminSettings,
     #[serde(default)]
     ingest: IngestSettings,
+    #[serde(default)]
+    metrics: MetricsSettings,
     #[serde(default)]
     experiments: BTreeMap<String, experiments::RawExperiment>,
     #[serde(default)]
@@ -162,6 +171,7 @@ impl Settings {
         raw.notify.validate()?;
         let notifiers = notifiers::validate(raw.notifiers)?;
         let ingest = raw.ingest.validate()?;
+        StorageUrl::parse(&raw.storage.url)?;
         let mut warnings = Vec::new();
         if session.generated_key {
             warnings.push(
@@ -177,6 +187,9 @@ impl Settings {
                     "is required when environment = \"production\"",
                 ));
             }
+            sections::check_production_token("admin.token", &raw.admin.token)?;
+            sections::check_production_token("ingest.token", &ingest.token)?;
+            sections::check_production_token("metrics.token", &raw.metrics.token)?;
             if notifiers
                 .iter()
                 .all(|n| matches!(n.target, NotifierTarget::Log))
@@ -196,11 +209,19 @@ impl Settings {
             storage: raw.storage,
             admin: raw.admin,
             ingest,
+            metrics: raw.metrics,
             experiments,
             notify: raw.notify,
             notifiers,
             warnings,
         })
+    }
+
+    /// Whether `/metrics` needs a Bearer token: in production, or once
+    /// `metrics.token` is set.
+    pub fn metrics_need_a_token(&self) -> bool {
+        self.environment == Environment::Production
+            || !secrecy::ExposeSecret::expose_secret(&self.metrics.token).is_empty()
     }
 
     /// The effective configuration as TOML, with every secret redacted.

@@ -13,19 +13,6 @@ fn redact(secret: &SecretString) -> &'static str {
     }
 }
 
-/// A storage URL without its password.
-fn redact_url(url: &SecretString) -> String {
-    let url = url.expose_secret();
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}:[redacted]{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 pub(super) fn render(settings: &Settings) -> String {
     let mut experiments = serde_json::Map::new();
     for e in settings.experiments.iter() {
@@ -96,32 +83,17 @@ pub(super) fn render(settings: &Settings) -> String {
             "same_site": s.same_site,
             "max_age_days": s.max_age_days,
         },
-        "storage": {"url": redact_url(&settings.storage.url)},
+        "storage": {"url": super::storage::redacted(&settings.storage.url)},
         "admin": {"token": redact(&settings.admin.token)},
         "ingest": {
             "token": redact(&settings.ingest.token),
             "signing_secret": redact(&settings.ingest.signing_secret),
             "max_body_bytes": settings.ingest.max_body_bytes,
         },
+        "metrics": {"token": redact(&settings.metrics.token)},
         "notify": settings.notify,
         "experiments": experiments,
         "notifiers": notifiers,
     });
     toml::to_string_pretty(&effective).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_storage_password_is_hidden_but_the_rest_of_the_url_is_kept() {
-        let url = SecretString::from("postgres://app:hunter2@db.internal:5432/ab");
-        assert_eq!(
-            redact_url(&url),
-            "postgres://app:[redacted]@db.internal:5432/ab"
-        );
-        let plain = SecretString::from("sqlite://data/splitcast.db");
-        assert_eq!(redact_url(&plain), "sqlite://data/splitcast.db");
-    }
 }

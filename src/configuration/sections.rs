@@ -95,7 +95,8 @@ impl Default for StorageSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminSettings {
-    /// Bearer token for `/results`; empty means open (development only).
+    /// Bearer token for `/results`, the dashboard and `/metrics`; empty means
+    /// open (development only). At least 32 characters in production.
     pub token: SecretString,
 }
 
@@ -112,6 +113,45 @@ impl AdminSettings {
     pub fn is_configured(&self) -> bool {
         !self.token.expose_secret().is_empty()
     }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// A Bearer token for `/metrics` alone (for a scraper that must not read
+    /// results); `admin.token` is accepted too. `/metrics` needs one of them
+    /// in production, or whenever this is set.
+    pub token: SecretString,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            token: SecretString::from(String::new()),
+        }
+    }
+}
+
+/// The shortest token accepted in production: guessing it must be hopeless.
+pub const MIN_PRODUCTION_TOKEN_CHARS: usize = 32;
+
+/// Refuses a production token that is set but shorter than
+/// [`MIN_PRODUCTION_TOKEN_CHARS`].
+pub(super) fn check_production_token(
+    key: &str,
+    token: &SecretString,
+) -> Result<(), super::ConfigError> {
+    let length = token.expose_secret().chars().count();
+    if (1..MIN_PRODUCTION_TOKEN_CHARS).contains(&length) {
+        return Err(super::ConfigError::at(
+            key,
+            format!(
+                "must be at least {MIN_PRODUCTION_TOKEN_CHARS} characters in production (it has {length})"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `[ingest]`: `POST /webhook`, which is off unless a token or a signing

@@ -3,14 +3,12 @@
 //! Webhooks). Either suffices when both are configured.
 
 use crate::configuration::IngestSettings;
+use crate::credentials::bearer_is_one_of;
 use crate::error::ApiError;
 use crate::standard_webhooks::{
     DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
-use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use actix_web::http::header::HeaderMap;
 
 /// How a request proved who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +33,8 @@ pub fn authenticate(
     body: &[u8],
     now: i64,
 ) -> Result<Credential, ApiError> {
-    if let (Some(expected), Some(given)) = (settings.token(), bearer(headers))
-        && same_secret(given, expected.expose_secret())
+    if let Some(expected) = settings.token()
+        && bearer_is_one_of(headers, &[expected])
     {
         return Ok(Credential::Token);
     }
@@ -62,21 +60,6 @@ pub fn authenticate(
         };
     }
     Err(ApiError::Unauthorized)
-}
-
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// Compares digests rather than the strings, so that neither the contents
-/// nor the length of the token leak through timing.
-fn same_secret(given: &str, expected: &str) -> bool {
-    let given = Sha256::digest(given.as_bytes());
-    let expected = Sha256::digest(expected.as_bytes());
-    bool::from(given.ct_eq(&expected))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
+use crate::credentials::bearer_is_one_of;
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 /// Liveness: the process answers.
@@ -23,9 +24,22 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+/// Prometheus text exposition. Per-variant counts are results: in
+/// production they need `admin.token` or `metrics.token`.
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = &state.settings;
+    if settings.metrics_need_a_token()
+        && !bearer_is_one_of(
+            req.headers(),
+            &[&settings.admin.token, &settings.metrics.token],
+        )
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(state.metrics.render()))
 }

@@ -19,6 +19,7 @@ pub use sql::{Backend, SqlStore};
 pub use verdicts::Comparison;
 pub use writer::EventWriter;
 
+use crate::configuration::StorageUrl;
 use crate::names::{ExperimentName, Goal, VariantName};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub enum StoreError {
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The storage URL is not usable.
-    #[error("storage.url: {0}")]
+    #[error("{0}")]
     Url(String),
     /// The writer task is gone (shutting down, or it died).
     #[error("the event writer has stopped")]
@@ -215,15 +216,11 @@ pub trait Store: Send + Sync + 'static {
 /// Opens the store named by `url` and runs its migrations.
 pub async fn open(url: &SecretString, routing: NotifyRouting) -> Result<Arc<SqlStore>, StoreError> {
     sqlx::any::install_default_drivers();
-    let url = url.expose_secret();
-    let store = if url.starts_with("sqlite:") {
-        sqlite::open(url, routing).await?
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::open(url, routing).await?
-    } else {
-        return Err(StoreError::Url(
-            "must start with sqlite: or postgres://".into(),
-        ));
+    let store = match StorageUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))? {
+        StorageUrl::Sqlite { path, synchronous } => {
+            sqlite::open(&path, synchronous, routing).await?
+        }
+        StorageUrl::Postgres(url) => postgres::open(url.expose_secret(), routing).await?,
     };
     Ok(Arc::new(store))
 }

@@ -8,31 +8,18 @@
 use super::StoreError;
 use super::routing::NotifyRouting;
 use super::sql::{Backend, SqlStore};
+use crate::configuration::Synchronous;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 use std::path::Path;
 use std::time::Duration;
 
-pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, StoreError> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let synchronous = match query {
-        "" | "synchronous=full" => "FULL",
-        "synchronous=normal" => "NORMAL",
-        _ => {
-            return Err(StoreError::Url(
-                "the only SQLite option is ?synchronous=full (default) or ?synchronous=normal"
-                    .into(),
-            ));
-        }
-    };
-    if path.is_empty() || path.contains(":memory:") {
-        return Err(StoreError::Url(
-            "an SQLite URL must name a file (events must survive a restart)".into(),
-        ));
-    }
+pub(super) async fn open(
+    path: &str,
+    synchronous: Synchronous,
+    routing: NotifyRouting,
+) -> Result<SqlStore, StoreError> {
+    let synchronous = synchronous.pragma();
     if let Some(parent) = Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -1,6 +1,7 @@
 //! Configuration errors, through the real binary: exit status 2 and one line
 //! naming the key.
 
+use crate::helpers::Patch;
 use std::process::Command;
 
 const DEFAULT: &str = include_str!("../../config/default.toml");
@@ -46,49 +47,49 @@ fn the_default_configuration_is_valid_and_printed() {
 fn each_validation_rule_names_its_key_and_exits_2() {
     let cases: Vec<(String, &str)> = vec![
         (
-            DEFAULT.replace("weight = 50", "weight = -1"),
+            DEFAULT.patched("weight = 50", "weight = -1"),
             "experiments.homepage_cta.variants",
         ),
         (
-            DEFAULT.replace("weight = 50", "weight = 0"),
+            DEFAULT.patched("weight = 50", "weight = 0"),
             "experiments.homepage_cta.variants",
         ),
         (
-            DEFAULT.replace("name = \"B\"", "name = \"A\""),
+            DEFAULT.patched("name = \"B\"", "name = \"A\""),
             "experiments.homepage_cta.variants",
         ),
         (
-            DEFAULT.replace("control = \"A\"", "control = \"Z\""),
+            DEFAULT.patched("control = \"A\"", "control = \"Z\""),
             "experiments.homepage_cta.control",
         ),
         (
             DEFAULT
-                .replace("status = \"running\"", "status = \"concluded\"")
-                .replace("winner = \"\"", "winner = \"Z\""),
+                .patched("status = \"running\"", "status = \"concluded\"")
+                .patched("winner = \"\"", "winner = \"Z\""),
             "experiments.homepage_cta.winner",
         ),
         (
-            DEFAULT.replace("goals = [\"conversion\"]", "goals = [\"Bad-Goal\"]"),
+            DEFAULT.patched("goals = [\"conversion\"]", "goals = [\"Bad-Goal\"]"),
             "experiments.homepage_cta.goals",
         ),
         (
-            DEFAULT.replace("traffic = 1.0", "traffic = 1.5"),
+            DEFAULT.patched("traffic = 1.0", "traffic = 1.5"),
             "experiments.homepage_cta.traffic",
         ),
         (
-            DEFAULT.replace("default = true", "default = false") + &second_experiment(),
+            DEFAULT.patched("default = true", "default = false") + &second_experiment(),
             "experiments",
         ),
         (
             DEFAULT.to_owned()
-                + &second_experiment().replace(
+                + &second_experiment().patched(
                     "[experiments.second]",
                     "[experiments.second]\ndefault = true",
                 ),
             "experiments",
         ),
         (
-            DEFAULT.replace("kind = \"log\"", "kind = \"pager\""),
+            DEFAULT.patched("kind = \"log\"", "kind = \"pager\""),
             "notifiers.console.kind",
         ),
         (
@@ -110,19 +111,19 @@ fn each_validation_rule_names_its_key_and_exits_2() {
             "notifiers.b.bot_token",
         ),
         (
-            DEFAULT.replace("max_age_days = 90", "max_age_days = 90\ncolour = \"red\""),
+            DEFAULT.patched("max_age_days = 90", "max_age_days = 90\ncolour = \"red\""),
             "session",
         ),
         (
-            DEFAULT.replace("[server]", "[server]\nthreads = 4"),
+            DEFAULT.patched("[server]", "[server]\nthreads = 4"),
             "server",
         ),
         (
-            DEFAULT.replace("secret_key = \"\"", "secret_key = \"c2hvcnQ=\""),
+            DEFAULT.patched("secret_key = \"\"", "secret_key = \"c2hvcnQ=\""),
             "session.secret_key",
         ),
         (
-            DEFAULT.replace("assignment = \"random\"", "assignment = \"sticky\""),
+            DEFAULT.patched("assignment = \"random\"", "assignment = \"sticky\""),
             "experiments.homepage_cta",
         ),
     ];
@@ -137,23 +138,61 @@ fn second_experiment() -> String {
 
 #[test]
 fn production_requires_a_key_secure_cookies_and_an_admin_token() {
-    let production = DEFAULT.replace(
+    let production = DEFAULT.patched(
         "environment = \"development\"",
         "environment = \"production\"",
     );
     rejects(&production, "session.secret_key");
     let key = "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk=";
-    let with_key = production.replace("secret_key = \"\"", &format!("secret_key = \"{key}\""));
+    let with_key = production.patched("secret_key = \"\"", &format!("secret_key = \"{key}\""));
     rejects(&with_key, "session.secure");
-    let secure = with_key.replace("secure = false", "secure = true");
+    let secure = with_key.patched("secure = false", "secure = true");
     rejects(&secure, "admin.token");
-    let complete = secure.replace(
-        "token = \"\"                         # Bearer token for /results; required in production",
-        "token = \"admin-secret\"",
-    );
+    let admin_line =
+        "token = \"\"                         # Bearer token for /results; required in production";
+    let short = secure.patched(admin_line, "token = \"admin-secret\"");
+    rejects(&short, "admin.token");
+    let long = "admin-secret-that-is-32-chars-long";
+    let complete = secure.patched(admin_line, &format!("token = \"{long}\""));
     let (status, stdout, stderr) = run(&["check-config"], &complete, &[]);
     assert_eq!(status, 0, "{stderr}");
-    assert!(!stdout.contains("admin-secret") && !stdout.contains(key));
+    assert!(!stdout.contains(long) && !stdout.contains(key));
+    for (key, env) in [
+        ("ingest.token", "SPLITCAST__INGEST__TOKEN"),
+        ("metrics.token", "SPLITCAST__METRICS__TOKEN"),
+    ] {
+        let (status, _, stderr) = run(&["check-config"], &complete, &[(env, "short-token")]);
+        assert_eq!(status, 2, "{stderr}");
+        assert!(
+            stderr.contains(key) && !stderr.contains("short-token"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn check_config_hides_every_storage_password_and_refuses_what_serve_would() {
+    let url = "postgres://app:hunter2@db.example:5432/ab?sslpassword=hunter3&sslmode=require";
+    let (status, stdout, stderr) = run(
+        &["check-config"],
+        DEFAULT,
+        &[("SPLITCAST__STORAGE__URL", url)],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        !stdout.contains("hunter2") && !stdout.contains("hunter3"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("db.example:5432/ab"), "{stdout}");
+    for bad in ["mysql://db/app", "postgres://db.example:notaport/app"] {
+        let (status, _, stderr) = run(
+            &["check-config"],
+            DEFAULT,
+            &[("SPLITCAST__STORAGE__URL", bad)],
+        );
+        assert_eq!(status, 2, "{bad}: {stderr}");
+        assert!(stderr.contains("storage.url"), "{stderr}");
+    }
 }
 
 #[test]
@@ -202,7 +241,10 @@ fn the_production_example_is_valid_once_its_secrets_come_from_the_environment() 
         example,
         &[
             ("SPLITCAST__SESSION__SECRET_KEY", key),
-            ("SPLITCAST__ADMIN__TOKEN", "prod-admin-token"),
+            (
+                "SPLITCAST__ADMIN__TOKEN",
+                "prod-admin-token-of-32-characters",
+            ),
         ],
     );
     assert_eq!(status, 0, "{stderr}");

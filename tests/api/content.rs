@@ -1,3 +1,4 @@
+use crate::helpers::Patch;
 use crate::helpers::{BASE, browser, spawn_app, spawn_app_with};
 use futures_util::StreamExt;
 use splitcast::assignment::hashing;
@@ -172,13 +173,13 @@ async fn a_user_id_decides_a_hash_variant_even_over_an_older_cookie() {
 async fn paused_experiments_serve_the_control_and_concluded_ones_the_winner_without_counting() {
     let config = format!(
         "{}\n{}",
-        weights(50, 50).replace(
+        weights(50, 50).patched(
             "[experiments.exp]",
             "[experiments.exp]\nstatus = \"paused\"\ncontrol = \"B\"\ndefault = true"
         ),
         weights(50, 50)
-            .replace("experiments.exp", "experiments.done")
-            .replace(
+            .patched("experiments.exp", "experiments.done")
+            .patched(
                 "[experiments.done]",
                 "[experiments.done]\nstatus = \"concluded\"\nwinner = \"B\""
             )
@@ -204,7 +205,7 @@ async fn paused_experiments_serve_the_control_and_concluded_ones_the_winner_with
 
 #[tokio::test]
 async fn visitors_outside_the_traffic_share_see_the_control_and_are_not_counted() {
-    let config = weights(50, 50).replace("[experiments.exp]", "[experiments.exp]\ntraffic = 0.0");
+    let config = weights(50, 50).patched("[experiments.exp]", "[experiments.exp]\ntraffic = 0.0");
     let app = spawn_app_with(&config).await;
     for _ in 0..5 {
         assert_eq!(app.get("/get_content").await.headers()["x-variant"], "A");
@@ -259,8 +260,8 @@ async fn a_forced_preview_shows_the_variant_and_records_nothing() {
 async fn several_experiments_are_assigned_independently() {
     let config = format!(
         "{}\n{}",
-        weights(50, 50).replace("[experiments.exp]", "[experiments.exp]\ndefault = true"),
-        weights(0, 1).replace("experiments.exp", "experiments.other")
+        weights(50, 50).patched("[experiments.exp]", "[experiments.exp]\ndefault = true"),
+        weights(0, 1).patched("experiments.exp", "experiments.other")
     );
     let app = spawn_app_with(&config).await;
     app.get("/get_content").await;

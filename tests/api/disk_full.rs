@@ -5,6 +5,7 @@
 //! with a reason elsewhere, fails under `CI`).
 
 use crate::durability::{Server, start_server_with};
+use crate::helpers::Patch;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,8 +74,8 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_commit_and_recovers_without
     };
     let db = mount_point.join("events.db");
     let config = include_str!("../../config/default.toml")
-        .replace("port = 8080", "port = 0")
-        .replace(
+        .patched("port = 8080", "port = 0")
+        .patched(
             "sqlite://data/splitcast.db",
             &format!("sqlite://{}", db.display()),
         );

@@ -1,6 +1,7 @@
 //! SIGKILL under load loses no acknowledged event: a real process on a real
 //! port, killed mid-load, then the database is read back.
 
+use crate::helpers::Patch;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -76,8 +77,8 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("events.db");
     let config = include_str!("../../config/default.toml")
-        .replace("port = 8080", "port = 0")
-        .replace(
+        .patched("port = 8080", "port = 0")
+        .patched(
             "sqlite://data/splitcast.db",
             &format!("sqlite://{}", db.display()),
         );
@@ -194,8 +195,8 @@ async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
     const TOKEN: &str = "sigterm-ingest-token";
     let dir = tempfile::tempdir().unwrap();
     let config = include_str!("../../config/default.toml")
-        .replace("port = 8080", "port = 0")
-        .replace(
+        .patched("port = 8080", "port = 0")
+        .patched(
             "sqlite://data/splitcast.db",
             &format!("sqlite://{}", dir.path().join("t.db").display()),
         );

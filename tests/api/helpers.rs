@@ -242,3 +242,21 @@ pub async fn received_bodies(server: &wiremock::MockServer) -> Vec<serde_json::V
         .map(|r| r.body_json().unwrap())
         .collect()
 }
+
+/// `str::replace` for configuration texts that fails when the text to
+/// replace is absent, so that a test never runs on a configuration it did not
+/// mean (a reworded default would otherwise pass silently).
+pub trait Patch {
+    /// `self` with every `from` replaced by `to`; panics when there is none.
+    fn patched(&self, from: &str, to: &str) -> String;
+}
+
+impl Patch for str {
+    fn patched(&self, from: &str, to: &str) -> String {
+        assert!(
+            self.contains(from),
+            "the configuration has no {from:?} to replace"
+        );
+        self.replace(from, to)
+    }
+}

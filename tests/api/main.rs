@@ -1,5 +1,6 @@
 //! The HTTP test suite: one binary, every test through the public surface.
 
+mod access;
 mod browser;
 mod config_validation;
 mod content;

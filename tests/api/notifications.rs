@@ -1,6 +1,7 @@
 //! Notifications end to end: events recorded through HTTP reach the mock
 //! services through the running workers, durably and without slowing a request.
 
+use crate::helpers::Patch;
 use crate::helpers::{
     BASE, DEMO, TestApp, browser, events_in_blip_messages, post_status, received_bodies,
     served_variant, spawn_app_from, wait_until,
@@ -150,7 +151,7 @@ async fn a_server_side_conversion_is_notified_like_a_browser_one() {
         .mount(&blip)
         .await;
     let config =
-        config(&blip, "off").replace("[session]", "[ingest]\ntoken = \"ingest-token\"\n[session]");
+        config(&blip, "off").patched("[session]", "[ingest]\ntoken = \"ingest-token\"\n[session]");
     let app = spawn_app_from(&config, None).await;
     let response = app
         .client

@@ -2,6 +2,7 @@
 //! and no configured secret ever appears in a log line, whatever fails.
 
 use crate::durability::{Server, start_server};
+use crate::helpers::Patch;
 use crate::helpers::{browser, events_in_blip_messages, received_bodies, wait_until};
 use serde_json::json;
 use std::time::Duration;
@@ -37,20 +38,20 @@ fn config(
          [notifiers.discord]\nkind = \"discord\"\nwebhook_url = \"{}/api/webhooks/123/{DISCORD_SECRET}\"\n\
          [notifiers.hooks]\nkind = \"webhook\"\nurl = \"{}/hooks\"\nsecret = \"{WEBHOOK_SECRET}\"\n",
         include_str!("../../config/default.toml")
-            .replace("port = 8080", "port = 0")
-            .replace(
+            .patched("port = 8080", "port = 0")
+            .patched(
                 "sqlite://data/splitcast.db",
                 &format!("sqlite://{}", db.display())
             )
-            .replace(
+            .patched(
                 "secret_key = \"\"",
                 &format!("secret_key = \"{SESSION_KEY}\"")
             )
-            .replace(
+            .patched(
                 "token = \"\"                         # Bearer token for /results",
                 &format!("token = \"{ADMIN_TOKEN}\" #")
             )
-            .replace(
+            .patched(
                 "digest_interval_secs = 60",
                 "digest_interval_secs = 60\nretry_initial_ms = 20\nretry_max_secs = 1"
             ),

@@ -1,3 +1,4 @@
+use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, error_code, spawn_app, spawn_app_from};
 
 async fn seed(
@@ -13,7 +14,7 @@ async fn seed(
 async fn results_need_the_admin_token_when_one_is_configured() {
     let config = format!(
         "{}\n{DEMO}",
-        BASE.replace("[session]", "[admin]\ntoken = \"s3cret-admin\"\n[session]")
+        BASE.patched("[session]", "[admin]\ntoken = \"s3cret-admin\"\n[session]")
     );
     let app = spawn_app_from(&config, None).await;
     assert_eq!(

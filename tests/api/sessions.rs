@@ -1,3 +1,4 @@
+use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, spawn_app, spawn_app_from, spawn_app_with};
 
 fn session_cookie(response: &reqwest::Response) -> String {
@@ -95,7 +96,7 @@ async fn with_twenty_experiments_the_cookie_stays_under_one_kilobyte() {
 async fn private_sessions_are_encrypted_and_work_the_same() {
     let config = format!(
         "{}\n{DEMO}",
-        BASE.replace("[session]", "[session]\ncontent_security = \"private\"")
+        BASE.patched("[session]", "[session]\ncontent_security = \"private\"")
     );
     let app = spawn_app_from(&config, None).await;
     let response = app.get("/get_content").await;
@@ -115,7 +116,7 @@ async fn private_sessions_are_encrypted_and_work_the_same() {
 #[tokio::test]
 async fn an_assignment_to_a_removed_variant_is_replaced() {
     // Same session key, but the first configuration only ever assigns C.
-    let only_c = DEMO.replace("weight = 50", "weight = 0").replace(
+    let only_c = DEMO.patched("weight = 50", "weight = 0").patched(
         "[[experiments.homepage_cta.variants]]\nname = \"B\"",
         "[[experiments.homepage_cta.variants]]\nname = \"C\"\nweight = 1\ncontent = {}\n[[experiments.homepage_cta.variants]]\nname = \"B\"",
     );
@@ -141,7 +142,7 @@ async fn an_assignment_to_a_removed_variant_is_replaced() {
 async fn cors_allows_credentials_only_for_configured_origins() {
     let config = format!(
         "{}\n{DEMO}",
-        BASE.replace(
+        BASE.patched(
             "[server]",
             "[server]\ncors_allowed_origins = [\"https://shop.example\"]"
         )

@@ -2,6 +2,7 @@
 //! its delivery id commit together, so concurrent copies, retries and a kill
 //! mid-request never count an event twice or half a batch.
 
+use crate::helpers::Patch;
 use crate::helpers::{BASE, TestApp, error_code, spawn_app_from, spawn_app_with};
 use crate::postgres::fresh_database;
 use crate::webhook::{TOKEN, config, now, post_with_token, sign};
@@ -199,7 +200,7 @@ async fn a_single_event_refused_by_the_store_does_not_consume_its_delivery_id() 
 async fn kill_mid_batch_then_retry(storage_url: &str) {
     use crate::durability::start_server_with;
     let dir = tempfile::tempdir().unwrap();
-    let config = include_str!("../../config/default.toml").replace("port = 8080", "port = 0");
+    let config = include_str!("../../config/default.toml").patched("port = 8080", "port = 0");
     assert!(config.contains("port = 0"));
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config).unwrap();

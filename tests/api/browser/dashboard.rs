@@ -3,6 +3,7 @@
 
 use super::driver::{self, Browser};
 use super::seed;
+use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, spawn_app_from};
 
 const TOKEN: &str = "s3cret-admin";
@@ -27,7 +28,7 @@ content = { price = "12" }
 
 fn config(admin_token: Option<&str>) -> String {
     let base = match admin_token {
-        Some(token) => BASE.replace(
+        Some(token) => BASE.patched(
             "[session]",
             &format!("[admin]\ntoken = \"{token}\"\n[session]"),
         ),
