@@ -31,6 +31,9 @@ pub enum ApiError {
     /// A single webhook event refused, with the item's own code.
     #[error("{}", .0.message)]
     Rejected(Rejection),
+    /// The body did not arrive within `server.body_timeout_secs`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// A missing or wrong token.
     #[error("missing or invalid credentials")]
     Unauthorized,
@@ -59,6 +62,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Rejected(rejection) => rejection.code.as_str(),
+            Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -103,6 +107,7 @@ impl ResponseError for ApiError {
             Self::NotAssigned(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +126,10 @@ impl ResponseError for ApiError {
             }
             Self::StoreUnavailable => {
                 response.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
+            }
+            // The rest of the body may never come: the connection is not reused.
+            Self::RequestTimeout => {
+                response.force_close();
             }
             _ => {}
         }

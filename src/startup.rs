@@ -81,6 +81,7 @@ impl Application {
                     !settings.server.cors_allowed_origins.is_empty(),
                     cors(&settings.server.cors_allowed_origins),
                 ))
+                .wrap(routes::json_errors::middleware())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(routes::query_config())

@@ -11,10 +11,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// The log filter when `RUST_LOG` is not set.
+pub const DEFAULT_FILTER: &str = "info,actix_http::h1=off";
+
 /// Installs the global subscriber. `RUST_LOG` overrides the default filter
-/// (`info`). Safe to call twice: the second call is a no-op.
+/// ([`DEFAULT_FILTER`]). Safe to call twice: the second call is a no-op.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // actix-http logs a client's malformed HTTP at ERROR ("stream error"),
+    // which would let any client flood the error log; those requests are
+    // answered 400 anyway, so the default keeps them out.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -100,6 +100,14 @@ pub async fn serve<'a>(
         (_, Some(computed)) => computed,
         (None, None) => decide(experiment, &unit),
     };
+    if req.method() == actix_web::http::Method::HEAD {
+        // A HEAD request renders no page, so it enrols nobody.
+        state.metrics.uncounted.with_label_values(&["head"]).inc();
+        return Ok(Served {
+            experiment,
+            variant: experiment.control,
+        });
+    }
     let Decision::Enrolled(index) = decision else {
         session.update(|s| s.set_assignment(name, None));
         return Ok(served(state, experiment, decision));

@@ -32,6 +32,10 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Seconds a request body may take to arrive before the request is
+    /// answered 408 and its connection closed (a stalled upload must not
+    /// hold a connection).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -43,6 +47,7 @@ impl Default for ServerSettings {
             static_dir: "static".into(),
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 4096,
+            body_timeout_secs: 10,
         }
     }
 }
@@ -51,6 +56,12 @@ impl ServerSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if self.max_body_bytes == 0 {
             return Err(ConfigError::at("server.max_body_bytes", "must be positive"));
+        }
+        if self.body_timeout_secs == 0 {
+            return Err(ConfigError::at(
+                "server.body_timeout_secs",
+                "must be positive",
+            ));
         }
         for origin in &self.cors_allowed_origins {
             let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
@@ -63,6 +74,11 @@ impl ServerSettings {
             }
         }
         Ok(())
+    }
+
+    /// How long a request body may take to arrive.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.body_timeout_secs)
     }
 
     /// The worker count to start.

@@ -6,8 +6,20 @@ use actix_web::web::{self, Bytes, BytesMut};
 use futures_util::StreamExt;
 
 /// Reads the whole body, refusing more than `limit` bytes (checked against
-/// `Content-Length` first, then while streaming).
+/// `Content-Length` first, then while streaming) and a body that takes longer
+/// than `server.body_timeout_secs` to arrive.
 pub async fn read_body(
+    req: &actix_web::HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    tokio::time::timeout(timeout, read_within(req, payload, limit))
+        .await
+        .map_err(|_| ApiError::RequestTimeout)?
+}
+
+async fn read_within(
     req: &actix_web::HttpRequest,
     mut payload: web::Payload,
     limit: usize,

@@ -3,6 +3,7 @@
 mod body;
 mod content;
 mod health;
+pub mod json_errors;
 mod pages;
 mod results;
 mod track;
@@ -19,16 +20,24 @@ pub use pages::static_files;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource =
         |path: &str| web::resource(path.to_owned()).default_service(web::to(method_not_allowed));
-    cfg.service(resource("/get_content").route(web::get().to(content::get_content)))
-        .service(resource("/variant").route(web::get().to(content::variant)))
+    // Every GET route answers HEAD too (actix sends the headers without the body).
+    macro_rules! get {
+        ($path:literal, $handler:expr) => {
+            resource($path)
+                .route(web::get().to($handler))
+                .route(web::head().to($handler))
+        };
+    }
+    cfg.service(get!("/get_content", content::get_content))
+        .service(get!("/variant", content::variant))
         .service(resource("/track_view").route(web::post().to(track::track_view)))
         .service(resource("/track_conversion").route(web::post().to(track::track_conversion)))
         .service(resource("/webhook").route(web::post().to(webhook::ingest)))
-        .service(resource("/healthz").route(web::get().to(health::healthz)))
-        .service(resource("/readyz").route(web::get().to(health::readyz)))
-        .service(resource("/metrics").route(web::get().to(health::metrics)))
-        .service(resource("/results").route(web::get().to(results::results)))
-        .service(resource("/dashboard").route(web::get().to(pages::dashboard)));
+        .service(get!("/healthz", health::healthz))
+        .service(get!("/readyz", health::readyz))
+        .service(get!("/metrics", health::metrics))
+        .service(get!("/results", results::results))
+        .service(get!("/dashboard", pages::dashboard));
 }
 
 /// `?experiment=NAME&force=VARIANT`, shared by the visitor endpoints.

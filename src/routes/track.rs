@@ -34,7 +34,13 @@ pub async fn track_view(
     state: web::Data<AppState>,
     session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    read_body(
+        &req,
+        payload,
+        state.settings.server.max_body_bytes,
+        state.settings.server.body_timeout(),
+    )
+    .await?;
     let experiment = find_experiment(&state, query.experiment.as_deref())?;
     track(
         &state,
@@ -56,7 +62,13 @@ pub async fn track_conversion(
     state: web::Data<AppState>,
     session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(
+        &req,
+        payload,
+        state.settings.server.max_body_bytes,
+        state.settings.server.body_timeout(),
+    )
+    .await?;
     let body: ConversionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ConversionBody::default()
     } else {

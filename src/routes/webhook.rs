@@ -26,7 +26,13 @@ pub async fn ingest(
     if !settings.is_enabled() {
         return Err(ApiError::NotFound);
     }
-    let body = read_body(&req, payload, settings.max_body_bytes).await?;
+    let body = read_body(
+        &req,
+        payload,
+        settings.max_body_bytes,
+        state.settings.server.body_timeout(),
+    )
+    .await?;
     let now = crate::clock::now_secs();
     let delivery = match authenticate(settings, req.headers(), &body, now)? {
         Credential::Signature { delivery_id } => Some(DeliveryId::signed(&delivery_id)),

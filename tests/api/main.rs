@@ -8,6 +8,7 @@ mod disk_full;
 mod durability;
 mod errors;
 mod helpers;
+mod http_edges;
 mod notifications;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;
