@@ -7,6 +7,7 @@ mod content;
 mod disk_full;
 mod durability;
 mod errors;
+mod fuzz;
 mod helpers;
 mod http_edges;
 mod notifications;
