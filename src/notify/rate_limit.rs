@@ -1,58 +1,67 @@
-//! A token bucket per notifier: `rate_per_minute` tokens a minute, a burst
-//! of [`BURST`]. Time is passed in, so tests need no clock.
+//! The token bucket of a notifier: `rate_per_minute` tokens a minute, a
+//! burst of [`BURST`]. Pure arithmetic on a [`Bucket`] kept in the store, so
+//! that every instance draws on the same one, and time is passed in, so
+//! tests need no clock.
 
-use std::time::{Duration, Instant};
+use crate::store::Bucket;
+use std::time::Duration;
 
 /// Tokens a bucket holds when full.
-pub const BURST: f64 = 5.0;
+pub const BURST: u64 = 5;
+/// One token in credit: a rate of `r` per minute adds exactly `r` credit a
+/// millisecond, so integer arithmetic loses nothing however often it runs.
+const TOKEN: i64 = 60_000;
 
-/// A token bucket; `None` rate means unlimited.
-#[derive(Debug, Clone)]
-pub struct RateLimiter {
-    per_second: Option<f64>,
-    tokens: f64,
-    updated: Instant,
+/// The rate of one notifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenBucket {
+    per_minute: i64,
 }
 
-impl RateLimiter {
-    /// A full bucket refilled at `rate_per_minute`.
-    pub fn new(rate_per_minute: Option<u32>, now: Instant) -> Self {
+impl TokenBucket {
+    /// A bucket refilled at `rate_per_minute` (> 0; validated at load).
+    pub fn new(rate_per_minute: u32) -> Self {
         Self {
-            per_second: rate_per_minute.map(|r| f64::from(r) / 60.0),
-            tokens: BURST,
-            updated: now,
+            per_minute: i64::from(rate_per_minute.max(1)),
         }
     }
 
-    fn refill(&mut self, now: Instant) {
-        if let Some(rate) = self.per_second {
-            let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * rate).min(BURST);
+    /// A full bucket at `now_ms`.
+    pub fn full(&self, now_ms: i64) -> Bucket {
+        Bucket {
+            credit: BURST as i64 * TOKEN,
+            updated_ms: now_ms,
         }
-        self.updated = now;
     }
 
-    /// Whole messages that may be sent now without waiting.
-    pub fn available(&mut self, now: Instant) -> u64 {
-        if self.per_second.is_none() {
-            return u64::MAX;
+    fn refill(&self, bucket: Bucket, now_ms: i64) -> Bucket {
+        let elapsed = now_ms.saturating_sub(bucket.updated_ms).max(0);
+        Bucket {
+            credit: bucket
+                .credit
+                .saturating_add(elapsed.saturating_mul(self.per_minute))
+                .min(BURST as i64 * TOKEN),
+            updated_ms: now_ms.max(bucket.updated_ms),
         }
-        self.refill(now);
-        self.tokens.floor() as u64
     }
 
-    /// Takes a token, or says how long until one is there.
-    pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
-        let Some(rate) = self.per_second else {
-            return Ok(());
-        };
-        self.refill(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
-        }
+    /// Takes up to `want` whole tokens at `now_ms`; returns the bucket
+    /// after, how many were granted, and (when none) how long until one is.
+    pub fn take(&self, bucket: Bucket, want: u64, now_ms: i64) -> (Bucket, u64, Duration) {
+        let mut bucket = self.refill(bucket, now_ms);
+        let whole = u64::try_from(bucket.credit / TOKEN).unwrap_or(0);
+        let granted = whole.min(want);
+        bucket.credit -= granted as i64 * TOKEN;
+        let missing = (TOKEN - bucket.credit).max(0);
+        let wait_ms = (missing + self.per_minute - 1) / self.per_minute;
+        (bucket, granted, Duration::from_millis(wait_ms as u64))
+    }
+
+    /// Puts back `tokens` taken but not spent.
+    pub fn give_back(&self, bucket: Bucket, tokens: u64, now_ms: i64) -> Bucket {
+        let mut bucket = self.refill(bucket, now_ms);
+        bucket.credit = (bucket.credit + tokens as i64 * TOKEN).min(BURST as i64 * TOKEN);
+        bucket
     }
 }
 
@@ -62,31 +71,37 @@ mod tests {
 
     #[test]
     fn a_burst_of_five_then_one_token_per_interval() {
-        let start = Instant::now();
-        let mut bucket = RateLimiter::new(Some(20), start);
-        for _ in 0..5 {
-            assert!(bucket.try_acquire(start).is_ok());
-        }
-        let wait = bucket.try_acquire(start).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(3));
-        assert!(bucket.try_acquire(start + Duration::from_secs(3)).is_ok());
-        assert!(bucket.try_acquire(start + Duration::from_secs(3)).is_err());
+        let rate = TokenBucket::new(20);
+        let bucket = rate.full(0);
+        let (bucket, granted, _) = rate.take(bucket, 64, 0);
+        assert_eq!(granted, 5);
+        let (bucket, granted, wait) = rate.take(bucket, 1, 0);
+        assert_eq!((granted, wait), (0, Duration::from_secs(3)));
+        let (bucket, granted, _) = rate.take(bucket, 1, 3_000);
+        assert_eq!(granted, 1);
+        assert_eq!(rate.take(bucket, 1, 3_000).1, 0);
     }
 
     #[test]
-    fn the_bucket_never_holds_more_than_the_burst() {
-        let start = Instant::now();
-        let mut bucket = RateLimiter::new(Some(60), start);
-        assert_eq!(bucket.available(start + Duration::from_secs(3600)), 5);
+    fn frequent_looks_lose_no_refill_and_the_bucket_never_overflows() {
+        let rate = TokenBucket::new(20);
+        let (mut bucket, _, _) = rate.take(rate.full(0), 5, 0);
+        // 3 s in steps of 1 ms add exactly one token.
+        for now in 1..=3_000 {
+            let (after, granted, _) = rate.take(bucket, 0, now);
+            assert_eq!(granted, 0);
+            bucket = after;
+        }
+        assert_eq!(rate.take(bucket, 5, 3_000).1, 1);
+        assert_eq!(rate.take(rate.full(0), 64, 3_600_000).1, BURST);
     }
 
     #[test]
-    fn no_rate_means_unlimited() {
-        let start = Instant::now();
-        let mut bucket = RateLimiter::new(None, start);
-        for _ in 0..1000 {
-            assert!(bucket.try_acquire(start).is_ok());
-        }
-        assert_eq!(bucket.available(start), u64::MAX);
+    fn tokens_given_back_can_be_taken_again_up_to_the_burst() {
+        let rate = TokenBucket::new(60);
+        let (bucket, granted, _) = rate.take(rate.full(0), 5, 0);
+        assert_eq!(granted, 5);
+        let bucket = rate.give_back(bucket, 9, 0);
+        assert_eq!(rate.take(bucket, 64, 0).1, 5);
     }
 }

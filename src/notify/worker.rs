@@ -4,7 +4,7 @@
 //! it merges every waiting event into one summary with exact counts.
 
 use super::coalesce::{event_items, summary};
-use super::rate_limit::RateLimiter;
+use super::rate_limit::TokenBucket;
 use super::retry::Backoff;
 use super::{DeliveryOutcome, Notifier, SummaryReason};
 use crate::clock::now_millis;
@@ -60,7 +60,8 @@ pub struct DeliveryWorker {
     notifier: Arc<dyn Notifier>,
     store: Arc<SqlStore>,
     metrics: Metrics,
-    limiter: RateLimiter,
+    /// The cluster-wide rate; `None` is unlimited.
+    rate: Option<TokenBucket>,
     backoff: Backoff,
     max_age: Duration,
     failures: u32,
@@ -83,7 +84,7 @@ impl DeliveryWorker {
             notifier,
             store,
             metrics,
-            limiter: RateLimiter::new(rate_per_minute, Instant::now()),
+            rate: rate_per_minute.map(TokenBucket::new),
             backoff,
             max_age,
             failures: 0,
@@ -124,11 +125,10 @@ impl DeliveryWorker {
         if let Some(rows) = self.expire_old(now, now_ms).await? {
             return Ok(Outcome::DeadLettered { rows });
         }
-        let available = self.limiter.available(now);
-        if available == 0 {
-            let wait = self.limiter.try_acquire(now).err().unwrap_or_default();
-            return Ok(Outcome::Waiting { wait });
-        }
+        let available = match self.take_tokens(BATCH, now_ms).await? {
+            Ok(granted) => granted,
+            Err(wait) => return Ok(Outcome::Waiting { wait }),
+        };
         let cap = i64::try_from(available.saturating_add(1)).unwrap_or(i64::MAX);
         let backlog = self.store.due_events(&name, now_ms, cap).await?;
         if backlog >= 2 && backlog as u64 > available {
@@ -136,10 +136,12 @@ impl DeliveryWorker {
                 .store
                 .claim(&name, now_ms, LEASE_MS, true, MAX_COALESCE)
                 .await?;
+            // One message, one token: the rest go back to the cluster's bucket.
+            let used = u64::from(claimed.is_some());
+            self.give_back(available - used, now_ms).await?;
             let Some(claimed) = claimed else {
                 return Ok(Outcome::Idle);
             };
-            let _ = self.limiter.try_acquire(now);
             let id = format!(
                 "backlog-{name}-{}-{}",
                 claimed.ids[0],
@@ -152,14 +154,49 @@ impl DeliveryWorker {
             return self.settle(claimed, outcome).await;
         }
         let limit = i64::try_from(available.min(BATCH)).unwrap_or(1);
-        let Some(claimed) = self
+        let claimed = self
             .store
             .claim(&name, now_ms, LEASE_MS, false, limit)
-            .await?
-        else {
+            .await?;
+        let used = claimed.as_ref().map_or(0, |c| c.ids.len() as u64);
+        self.give_back(available - used, now_ms).await?;
+        let Some(claimed) = claimed else {
             return Ok(Outcome::Idle);
         };
         self.send_in_order(claimed).await
+    }
+
+    /// Takes up to `want` tokens from the notifier's bucket, which every
+    /// instance shares; `Err` with the wait when there is none.
+    async fn take_tokens(
+        &self,
+        want: u64,
+        now_ms: i64,
+    ) -> Result<Result<u64, Duration>, StoreError> {
+        let Some(rate) = self.rate else {
+            // Unlimited: never a reason to coalesce.
+            return Ok(Ok(u64::MAX));
+        };
+        let (granted, wait) = self
+            .store
+            .update_bucket(self.name(), rate.full(now_ms), |bucket| {
+                let (bucket, granted, wait) = rate.take(bucket, want, now_ms);
+                (bucket, (granted, wait))
+            })
+            .await?;
+        Ok(if granted == 0 { Err(wait) } else { Ok(granted) })
+    }
+
+    /// Returns tokens taken for messages that were not sent.
+    async fn give_back(&self, tokens: u64, now_ms: i64) -> Result<(), StoreError> {
+        let Some(rate) = self.rate.filter(|_| tokens > 0) else {
+            return Ok(());
+        };
+        self.store
+            .update_bucket(self.name(), rate.full(now_ms), |bucket| {
+                (rate.give_back(bucket, tokens, now_ms), ())
+            })
+            .await
     }
 
     /// Sends claimed rows one message each; the first failure is settled and
@@ -169,18 +206,14 @@ impl DeliveryWorker {
         let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
         while let Some((id, notification)) = rows.next() {
             let outcome = self.notifier.send(&notification).await;
-            if outcome == DeliveryOutcome::Delivered
-                && self.limiter.try_acquire(Instant::now()).is_ok()
-            {
+            if outcome == DeliveryOutcome::Delivered {
                 delivered.push(id);
                 continue;
             }
             let rest: Vec<i64> = rows.map(|(id, _)| id).collect();
             self.store.release(&rest).await?;
-            if outcome == DeliveryOutcome::Delivered {
-                delivered.push(id);
-                break;
-            }
+            // Their tokens were taken for sends that will not happen now.
+            self.give_back(rest.len() as u64, now_millis()).await?;
             self.store.complete(&delivered).await?;
             self.count("delivered", delivered.len());
             let failed = Claimed {

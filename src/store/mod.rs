@@ -7,6 +7,7 @@ mod bulk;
 mod digest;
 mod outbox;
 mod postgres;
+mod rate_buckets;
 mod routing;
 mod sql;
 mod sqlite;
@@ -14,6 +15,7 @@ mod verdicts;
 mod writer;
 
 pub use outbox::{Claimed, DeadLetter};
+pub use rate_buckets::Bucket;
 pub use routing::NotifyRouting;
 pub use sql::{Backend, SqlStore};
 pub use verdicts::Comparison;

@@ -2,6 +2,7 @@
 
 mod access;
 mod browser;
+mod cluster_rate_limit;
 mod config_validation;
 mod content;
 mod disk_full;

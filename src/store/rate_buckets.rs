@@ -1,0 +1,58 @@
+//! The notifiers' token buckets, in the store so that every instance
+//! sharing it draws on one bucket per notifier. A bucket is read and written
+//! in one transaction (its row locked on PostgreSQL), so two instances never
+//! spend the same token.
+
+use super::StoreError;
+use super::sql::{Backend, SqlStore};
+
+/// A bucket's state as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// What the bucket holds, in the units of the rate limiter.
+    pub credit: i64,
+    /// When `credit` was last brought up to date, unix ms.
+    pub updated_ms: i64,
+}
+
+impl SqlStore {
+    /// Applies `update` to the bucket of `notifier` (created as `initial`)
+    /// and stores the bucket it returns, atomically for the whole cluster.
+    pub async fn update_bucket<T>(
+        &self,
+        notifier: &str,
+        initial: Bucket,
+        update: impl FnOnce(Bucket) -> (Bucket, T),
+    ) -> Result<T, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // A write first: SQLite takes its write lock here, not at the update.
+        sqlx::query(
+            "INSERT INTO rate_buckets (notifier, credit, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (notifier) DO NOTHING",
+        )
+        .bind(notifier)
+        .bind(initial.credit)
+        .bind(initial.updated_ms)
+        .execute(&mut *tx)
+        .await?;
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let (credit, updated_ms): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT credit, updated_at FROM rate_buckets WHERE notifier = $1{lock}"
+        ))
+        .bind(notifier)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (bucket, result) = update(Bucket { credit, updated_ms });
+        sqlx::query("UPDATE rate_buckets SET credit = $2, updated_at = $3 WHERE notifier = $1")
+            .bind(notifier)
+            .bind(bucket.credit)
+            .bind(bucket.updated_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+}
