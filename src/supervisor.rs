@@ -61,3 +61,44 @@ impl Default for Supervisor {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Counter, EventWriter, Store, StoreError, Write, Written};
+    use std::sync::Arc;
+
+    /// A store whose every write is a bug.
+    struct Broken;
+
+    #[async_trait::async_trait]
+    impl Store for Broken {
+        async fn apply(&self, _: &[Write]) -> Result<Vec<Written>, StoreError> {
+            panic!("a bug in the write path")
+        }
+        async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_dies_is_named_and_refuses_writes_instead_of_hanging() {
+        let mut tasks = Supervisor::new();
+        let (writer, writer_loop) = EventWriter::new(Arc::new(Broken));
+        tasks.spawn("event writer", writer_loop);
+        tasks.spawn("healthy loop", std::future::pending());
+        let probe = writer.probe().await.unwrap_err();
+        assert!(matches!(*probe, StoreError::WriterStopped), "{probe:?}");
+        assert_eq!(tasks.first_to_end().await, "event writer");
+        assert!(matches!(
+            *writer.probe().await.unwrap_err(),
+            StoreError::WriterStopped
+        ));
+        // The others are stopped, not left running.
+        tasks.stop().await;
+        assert!(tasks.tasks.is_empty());
+    }
+}
