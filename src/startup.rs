@@ -45,7 +45,8 @@ impl Application {
             .await
             .context("cannot open the store")?;
         let mut tasks = Supervisor::new();
-        let (writer, writer_loop) = EventWriter::new(store.clone());
+        let (writer, writer_loop) =
+            EventWriter::for_store(store.clone()).context("cannot start the event writer")?;
         tasks.spawn("event writer", writer_loop);
         let metrics = Metrics::new();
         start_notification_workers(&settings, &store, &metrics, &mut tasks).await?;

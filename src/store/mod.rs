@@ -11,6 +11,7 @@ mod rate_buckets;
 mod routing;
 mod sql;
 mod sqlite;
+mod sqlite_writes;
 mod verdicts;
 mod writer;
 
@@ -32,6 +33,9 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// SQLite refused or failed, on the writer's own connection.
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
     /// A migration failed at start.
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),

@@ -2,14 +2,14 @@
 //! driver: the statements below are valid on both (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`).
 
-use super::routing::NotifyRouting;
+use super::routing::{Effects, NotifyRouting, write_effects};
+use super::sqlite_writes::SqliteWrites;
 use super::{Action, Applied, Counter, DeliveryId, Event, Store, StoreError, Write, Written};
-use crate::notify::EventKind;
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use sqlx::Connection;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 /// Which database is behind the pool, for the few statements that differ.
@@ -29,6 +29,9 @@ pub struct SqlStore {
     pub(super) routing: NotifyRouting,
     /// Woken after a commit that added outbox rows, so workers need not poll.
     pub(super) outbox_wake: Arc<Notify>,
+    /// On SQLite, the writer's own connection: every event write goes
+    /// through it (see `sqlite_writes.rs`); reads and the outbox use the pool.
+    pub(super) sqlite_writes: Option<Arc<Mutex<SqliteWrites>>>,
 }
 
 /// Counter increments of one batch, keyed (experiment, variant, metric, goal)
@@ -58,13 +61,28 @@ impl SqlStore {
             backend,
             routing,
             outbox_wake: Arc::new(Notify::new()),
+            sqlite_writes: None,
         }
+    }
+
+    /// The SQLite writer connection, for the writer thread.
+    pub(super) fn sqlite_writes(&self) -> Option<Arc<Mutex<SqliteWrites>>> {
+        self.sqlite_writes.clone()
     }
 }
 
 #[async_trait::async_trait]
 impl Store for SqlStore {
     async fn apply(&self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+        if let Some(sqlite) = self.sqlite_writes() {
+            // Outside the writer thread (tools and tests): the same connection, on a blocking thread.
+            let writes = writes.to_vec();
+            return tokio::task::spawn_blocking(move || {
+                sqlite.lock().expect("never poisoned").apply(&writes)
+            })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        }
         let mut conn = self.pool.acquire().await?;
         let result = self.apply_on(&mut conn, writes).await;
         if result.is_err() {
@@ -119,7 +137,7 @@ impl SqlStore {
             .flat_map(|(write, _)| &write.events)
             .collect();
         let mut increments = Increments::new();
-        let mut enqueued = false;
+        let mut effects = Effects::default();
         let mut enrolled = super::bulk::enroll_new(&mut tx, &live, &mut increments).await?;
         let mut applied = Vec::with_capacity(live.len());
         for (index, event) in live.into_iter().enumerate() {
@@ -127,16 +145,7 @@ impl SqlStore {
                 Some(outcome) => outcome,
                 None => apply_one(&mut tx, event, &mut increments).await?,
             };
-            let routed = match (&outcome, &event.action) {
-                (Applied::Viewed { .. }, _) => Some((EventKind::PageView, None)),
-                (Applied::Converted { first: true }, Action::Convert(goal)) => {
-                    Some((EventKind::Conversion, Some(goal.as_str())))
-                }
-                _ => None,
-            };
-            if let Some((kind, goal)) = routed {
-                enqueued |= self.routing.route(&mut tx, event, kind, goal).await?;
-            }
+            self.routing.record(&mut effects, event, &outcome);
             applied.push(outcome);
         }
         let mut applied = applied.into_iter();
@@ -159,6 +168,7 @@ impl SqlStore {
             outcomes.push(Written::Applied(mine));
         }
         add_increments(&mut tx, increments).await?;
+        let enqueued = write_effects(&mut tx, effects).await?;
         if writes.iter().any(|w| w.probe) {
             sqlx::query(
                 "INSERT INTO writer_probe (id, at) VALUES (1, $1) \

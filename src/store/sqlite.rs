@@ -8,10 +8,12 @@
 use super::StoreError;
 use super::routing::NotifyRouting;
 use super::sql::{Backend, SqlStore};
+use super::sqlite_writes::SqliteWrites;
 use crate::configuration::Synchronous;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub(super) async fn open(
@@ -19,6 +21,7 @@ pub(super) async fn open(
     synchronous: Synchronous,
     routing: NotifyRouting,
 ) -> Result<SqlStore, StoreError> {
+    let sync = synchronous;
     let synchronous = synchronous.pragma();
     if let Some(parent) = Path::new(path)
         .parent()
@@ -45,5 +48,8 @@ pub(super) async fn open(
         .connect(&format!("sqlite://{path}?mode=rwc"))
         .await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    Ok(SqlStore::new(pool, Backend::Sqlite, routing))
+    let mut store = SqlStore::new(pool, Backend::Sqlite, routing.clone());
+    let writes = SqliteWrites::open(path.into(), sync, routing, store.outbox_wake.clone())?;
+    store.sqlite_writes = Some(Arc::new(Mutex::new(writes)));
+    Ok(store)
 }

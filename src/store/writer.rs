@@ -4,8 +4,11 @@
 //! request waits for no one. A request's write is never split across
 //! transactions, so a delivery is applied whole or not at all.
 
+use super::sql::SqlStore;
+use super::sqlite_writes::SqliteWrites;
 use super::{Applied, Event, Store, StoreError, Write, Written};
-use std::sync::Arc;
+use futures_util::future::BoxFuture;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,14 +30,33 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    /// Starts the writer loop; returns its handle and the loop, which ends
-    /// when every handle is dropped, after finishing the batch in hand. The
-    /// caller owns (spawns and supervises) the loop.
-    pub fn new(
-        store: Arc<dyn Store>,
-    ) -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
+    /// The writer of any [`Store`]; returns its handle and the loop, which
+    /// ends when every handle is dropped, after finishing the batch in hand.
+    /// The caller owns (spawns and supervises) the loop.
+    pub fn new(store: Arc<dyn Store>) -> (Self, BoxFuture<'static, ()>) {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        (Self { sender }, run(store, receiver))
+        (Self { sender }, Box::pin(run(store, receiver)))
+    }
+
+    /// The writer of the SQL store: on SQLite a thread that owns the write
+    /// connection, started here; the future ends when that thread does.
+    pub fn for_store(store: Arc<SqlStore>) -> std::io::Result<(Self, BoxFuture<'static, ()>)> {
+        let Some(writes) = store.sqlite_writes() else {
+            return Ok(Self::new(store));
+        };
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let (ended, end) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("splitcast-writer".into())
+            .spawn(move || {
+                // Dropped when the thread ends, a panic included.
+                let _ended = ended;
+                run_on_thread(writes, receiver);
+            })?;
+        let end = async move {
+            let _ = end.await;
+        };
+        Ok((Self { sender }, Box::pin(end)))
     }
 
     /// Records one event durably; returns once it is committed.
@@ -69,46 +91,92 @@ impl EventWriter {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<(Write, Reply)>) {
-    let mut writes = Vec::with_capacity(64);
-    let mut replies = Vec::with_capacity(64);
-    let mut last_failure: Option<Instant> = None;
-    while let Some((write, reply)) = receiver.recv().await {
-        let mut events = write.events.len();
-        writes.push(write);
-        replies.push(reply);
-        while events < MAX_BATCH {
+/// One batch being collected and answered; shared by both loops.
+#[derive(Default)]
+struct Batch {
+    writes: Vec<Write>,
+    replies: Vec<Reply>,
+    events: usize,
+    last_failure: Option<Instant>,
+}
+
+impl Batch {
+    fn push(&mut self, (write, reply): (Write, Reply)) {
+        self.events += write.events.len();
+        self.writes.push(write);
+        self.replies.push(reply);
+    }
+
+    /// Takes whatever else is waiting, up to [`MAX_BATCH`] events.
+    fn fill(&mut self, receiver: &mut mpsc::Receiver<(Write, Reply)>) {
+        while self.events < MAX_BATCH {
             match receiver.try_recv() {
-                Ok((write, reply)) => {
-                    events += write.events.len();
-                    writes.push(write);
-                    replies.push(reply);
-                }
+                Ok(job) => self.push(job),
                 Err(_) => break,
             }
         }
-        let result = match last_failure {
-            Some(at) if at.elapsed() < RETRY_AFTER_FAILURE => Err(StoreError::Failing),
-            _ => store.apply(&writes).await,
-        };
+    }
+
+    /// Whether to refuse this batch without trying: the store failed moments ago.
+    fn failing_fast(&self) -> bool {
+        self.last_failure
+            .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
+    }
+
+    /// Answers every request of the batch and starts the next.
+    fn finish(&mut self, result: Result<Vec<Written>, StoreError>) {
         match result {
             Ok(outcomes) => {
-                last_failure = None;
-                for (reply, outcome) in replies.drain(..).zip(outcomes) {
+                self.last_failure = None;
+                for (reply, outcome) in self.replies.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
             }
             Err(error) => {
                 if !matches!(error, StoreError::Failing) {
-                    last_failure = Some(Instant::now());
-                    tracing::error!(error = ?error, events, "could not record events");
+                    self.last_failure = Some(Instant::now());
+                    tracing::error!(error = ?error, events = self.events, "could not record events");
                 }
                 let error = Arc::new(error);
-                for reply in replies.drain(..) {
+                for reply in self.replies.drain(..) {
                     let _ = reply.send(Err(error.clone()));
                 }
             }
         }
-        writes.clear();
+        self.writes.clear();
+        self.events = 0;
+    }
+}
+
+async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<(Write, Reply)>) {
+    let mut batch = Batch::default();
+    while let Some(job) = receiver.recv().await {
+        batch.push(job);
+        batch.fill(&mut receiver);
+        let result = if batch.failing_fast() {
+            Err(StoreError::Failing)
+        } else {
+            store.apply(&batch.writes).await
+        };
+        batch.finish(result);
+    }
+}
+
+/// The SQLite loop, on a thread of its own: a batch is applied where it is
+/// collected, with no hand-off to a database driver in between.
+fn run_on_thread(writes: Arc<Mutex<SqliteWrites>>, mut receiver: mpsc::Receiver<(Write, Reply)>) {
+    let mut batch = Batch::default();
+    while let Some(job) = receiver.blocking_recv() {
+        batch.push(job);
+        batch.fill(&mut receiver);
+        let result = if batch.failing_fast() {
+            Err(StoreError::Failing)
+        } else {
+            writes
+                .lock()
+                .expect("poisoned only by a panic, which ends this thread")
+                .apply(&batch.writes)
+        };
+        batch.finish(result);
     }
 }

@@ -1,0 +1,274 @@
+//! The SQLite write path: one connection, owned by the writer thread, that
+//! applies a whole batch in one transaction with cached prepared statements.
+//! Through sqlx every statement is a hand-off to its worker thread and back,
+//! which cost more than SQLite itself (see BENCHMARKS.md); here a batch costs
+//! one wake-up of the thread and one fsync. The rules are those of the SQL
+//! store (`sql.rs`), statement for statement.
+
+use super::routing::{Effects, NotifyRouting};
+use super::sql::Increments;
+use super::{Action, Applied, DeliveryId, Event, StoreError, Write, Written};
+use crate::configuration::Synchronous;
+use rusqlite::{Connection, Transaction, params};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The writer's connection and what a batch needs besides it.
+pub struct SqliteWrites {
+    connection: Connection,
+    path: PathBuf,
+    synchronous: Synchronous,
+    routing: NotifyRouting,
+    outbox_wake: Arc<Notify>,
+}
+
+fn connect(path: &PathBuf, synchronous: Synchronous) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+        synchronous.pragma()
+    ))?;
+    connection.set_prepared_statement_cache_capacity(32);
+    Ok(connection)
+}
+
+impl std::fmt::Debug for SqliteWrites {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteWrites")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteWrites {
+    /// Opens the writer's own connection to the (migrated) database file.
+    pub(super) fn open(
+        path: PathBuf,
+        synchronous: Synchronous,
+        routing: NotifyRouting,
+        outbox_wake: Arc<Notify>,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            connection: connect(&path, synchronous)?,
+            path,
+            synchronous,
+            routing,
+            outbox_wake,
+        })
+    }
+
+    /// Applies `writes` in one transaction, committed before it returns.
+    pub fn apply(&mut self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+        let result = self.apply_in_transaction(writes);
+        if result.is_err() && !self.connection.is_autocommit() {
+            // The transaction is still open after a failed ROLLBACK: start
+            // afresh rather than run the next batch inside it.
+            tracing::warn!("reopening the SQLite writer connection after a failed rollback");
+            self.connection = connect(&self.path, self.synchronous)?;
+        }
+        result
+    }
+
+    fn apply_in_transaction(&mut self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+        // Dropped without commit (any `?` below), rusqlite rolls back.
+        let tx = self.connection.transaction()?;
+        let now = crate::clock::now_secs();
+        let duplicate = claim_deliveries(&tx, writes, now)?;
+        let mut increments = Increments::new();
+        let mut effects = Effects::default();
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for (write, duplicate) in writes.iter().zip(duplicate) {
+            if duplicate {
+                outcomes.push(Written::DuplicateDelivery);
+                continue;
+            }
+            let mut applied = Vec::with_capacity(write.events.len());
+            for event in &write.events {
+                let outcome = apply_event(&tx, event, &mut increments)?;
+                self.routing.record(&mut effects, event, &outcome);
+                applied.push(outcome);
+            }
+            if let (true, Some(id), [Applied::VariantMismatch { .. }]) =
+                (write.single, &write.delivery, applied.as_slice())
+            {
+                // Answered 4xx: the sender may correct and retry with the same id.
+                tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?
+                    .execute([id.as_str()])?;
+            }
+            outcomes.push(Written::Applied(applied));
+        }
+        for ((experiment, variant, metric, goal), by) in increments {
+            tx.prepare_cached(
+                "INSERT INTO counters (experiment, variant, metric, goal, value) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (experiment, variant, metric, goal) \
+                 DO UPDATE SET value = counters.value + excluded.value",
+            )?
+            .execute(params![experiment, variant, metric, goal, by])?;
+        }
+        let enqueued = write_effects(&tx, effects)?;
+        if writes.iter().any(|w| w.probe) {
+            tx.prepare_cached(
+                "INSERT INTO writer_probe (id, at) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )?
+            .execute([now])?;
+        }
+        tx.commit()?;
+        if enqueued {
+            self.outbox_wake.notify_waiters();
+        }
+        Ok(outcomes)
+    }
+}
+
+/// As in the SQL store: delivery ids first, in key order.
+fn claim_deliveries(tx: &Transaction, writes: &[Write], now: i64) -> Result<Vec<bool>, StoreError> {
+    let mut duplicate = vec![false; writes.len()];
+    let mut order: Vec<(usize, &DeliveryId)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w.delivery.as_ref()?)))
+        .collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO ingest_ids (id, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?;
+    for (index, id) in order {
+        duplicate[index] = insert.execute(params![id.as_str(), now])? == 0;
+    }
+    Ok(duplicate)
+}
+
+fn apply_event(
+    tx: &Transaction,
+    event: &Event,
+    increments: &mut Increments,
+) -> Result<Applied, StoreError> {
+    let experiment = event.experiment.as_str();
+    let mut count = |variant: &str, metric: &'static str, goal: &str| {
+        *increments
+            .entry((
+                experiment.to_owned(),
+                variant.to_owned(),
+                metric,
+                goal.to_owned(),
+            ))
+            .or_default() += 1;
+    };
+    if let Some(id) = &event.event_id {
+        let fresh = tx
+            .prepare_cached(
+                "INSERT INTO ingest_ids (id, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![id, event.at])?
+            == 1;
+        if !fresh {
+            return Ok(Applied::DuplicateId);
+        }
+    }
+    let new =
+        tx.prepare_cached(
+            "INSERT INTO participants (experiment, unit_id, variant, source, views, created_at) \
+             VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            experiment,
+            event.unit_id,
+            event.variant.as_str(),
+            event.source.as_str(),
+            event.at
+        ])? == 1;
+    if new {
+        count(event.variant.as_str(), "participants", "");
+    } else {
+        let recorded: String = tx
+            .prepare_cached(
+                "SELECT variant FROM participants WHERE experiment = ?1 AND unit_id = ?2",
+            )?
+            .query_row(params![experiment, event.unit_id], |row| row.get(0))?;
+        if event.action == Action::Enroll {
+            return Ok(Applied::Enrolled {
+                new,
+                variant: recorded,
+            });
+        }
+        if recorded != event.variant.as_str() {
+            if let Some(id) = &event.event_id {
+                // The rejected event must not consume its id: a corrected retry may reuse it.
+                tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?
+                    .execute([id])?;
+            }
+            return Ok(Applied::VariantMismatch { recorded });
+        }
+    }
+    let variant = event.variant.as_str();
+    Ok(match &event.action {
+        Action::Enroll => Applied::Enrolled {
+            new,
+            variant: variant.to_owned(),
+        },
+        Action::View => {
+            let views: i64 = tx
+                .prepare_cached(
+                    "UPDATE participants SET views = views + 1 \
+                     WHERE experiment = ?1 AND unit_id = ?2 RETURNING views",
+                )?
+                .query_row(params![experiment, event.unit_id], |row| row.get(0))?;
+            count(variant, "views", "");
+            if views == 1 {
+                count(variant, "unique_views", "");
+            }
+            Applied::Viewed { unique: views == 1 }
+        }
+        Action::Convert(goal) => {
+            let repeats: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO conversions (experiment, goal, unit_id, variant, repeats, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5) \
+                     ON CONFLICT (experiment, goal, unit_id) \
+                     DO UPDATE SET repeats = conversions.repeats + 1 RETURNING repeats",
+                )?
+                .query_row(
+                    params![experiment, goal.as_str(), event.unit_id, variant, event.at],
+                    |row| row.get(0),
+                )?;
+            count(variant, "total_conversions", goal.as_str());
+            if repeats == 0 {
+                count(variant, "conversions", goal.as_str());
+            }
+            Applied::Converted {
+                first: repeats == 0,
+            }
+        }
+    })
+}
+
+/// The batch's digest sums and outbox rows; whether rows were added.
+fn write_effects(tx: &Transaction, effects: Effects) -> Result<bool, StoreError> {
+    for ((experiment, variant, event, goal), by) in effects.digest {
+        tx.prepare_cached(
+            "INSERT INTO digest_counts (experiment, variant, event, goal, count) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (experiment, variant, event, goal) \
+             DO UPDATE SET count = digest_counts.count + excluded.count",
+        )?
+        .execute(params![experiment, variant, event, goal, by])?;
+    }
+    let now = crate::clock::now_millis();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (notifier, notification, is_event, created_at, next_attempt_at) \
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+    )?;
+    for row in &effects.outbox {
+        insert.execute(params![
+            row.notifier,
+            row.notification,
+            i64::from(row.is_event),
+            now
+        ])?;
+    }
+    Ok(!effects.outbox.is_empty())
+}
