@@ -6,7 +6,9 @@
 #     bash benches/run.sh
 #
 # Knobs (environment): WORKERS (server workers, each server the same; default 1
-# so wrk has the other core), THREADS, CONNS, DURATION, WARMUP (wrk), MEM_EVENTS.
+# so wrk has the other core), THREADS, CONNS, DURATION, WARMUP (wrk), MEM_EVENTS,
+# SERVER_CPU and LOAD_CPU (taskset: every server, with all its threads — HTTP
+# worker, writer, delivery tasks — runs on SERVER_CPU, wrk on LOAD_CPU).
 set -euo pipefail
 
 WORKERS=${WORKERS:-1}
@@ -15,6 +17,8 @@ CONNS=${CONNS:-32}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 MEM_EVENTS=${MEM_EVENTS:-200000}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
 UA='Mozilla/5.0'
 INGEST_TOKEN='bench-ingest-token'
 # base64 of the bytes 0..63: a fixed 64-byte session key.
@@ -35,7 +39,7 @@ if ! command -v wrk >/dev/null; then
     "${SUDO[@]}" apt-get update -qq
     "${SUDO[@]}" apt-get install -y -qq wrk
 fi
-for tool in curl python3 wrk; do
+for tool in curl python3 wrk taskset; do
     command -v "$tool" >/dev/null || die "$tool is required"
 done
 
@@ -83,7 +87,7 @@ wait_http() {
 
 LAST_PID=
 start_bare() { # NAME PORT
-    "$BIN/examples/$1" "$2" "$WORKERS" >"$WORK/$1.log" 2>&1 &
+    taskset -c "$SERVER_CPU" "$BIN/examples/$1" "$2" "$WORKERS" >"$WORK/$1.log" 2>&1 &
     LAST_PID=$!
     PIDS+=("$LAST_PID")
     wait_http "http://127.0.0.1:$2/get_content"
@@ -114,7 +118,7 @@ make_config() {
 start_splitcast() { # NAME PORT [TOML] [sed script applied to the config]
     make_config "$1" "$2" "${3:-}"
     if [ -n "${4:-}" ]; then sed -i -e "$4" "$WORK/$1/config.toml"; fi
-    (cd "$WORK/$1" && exec env RUST_LOG=warn "$BIN/splitcast" --config "$WORK/$1/config.toml" serve) \
+    (cd "$WORK/$1" && exec env RUST_LOG=warn taskset -c "$SERVER_CPU" "$BIN/splitcast" --config "$WORK/$1/config.toml" serve) \
         >"$WORK/$1/server.log" 2>&1 &
     LAST_PID=$!
     PIDS+=("$LAST_PID")
@@ -183,9 +187,9 @@ measure() {
     local label=$1 url=$2
     shift 2
     # The URL first: wrk takes what follows `--` as script arguments.
-    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" "$@" >/dev/null
+    taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" "$@" >/dev/null
     local out="$WORK/wrk.$label.txt"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" "$@" >"$out"
+    taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" "$@" >"$out"
     RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
     P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
@@ -202,6 +206,7 @@ count_rows() { # DB [WHERE]
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+peak_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -236,6 +241,7 @@ sleep 5
 DRAIN_1=$(count_rows "$WORK/main/splitcast.db" "where notifier = 'console'")
 DRAIN_RATE=$(((DRAIN_0 - DRAIN_1) / 5))
 log "log notifier backlog $DRAIN_0 rows, delivering $DRAIN_RATE rows/s"
+PEAK_MAIN=$(peak_kb "$PID_MAIN")
 stop "$PID_MAIN"
 measure bare_json_2 "http://127.0.0.1:$P_JSON/get_content"
 measure bare_session_2 "http://127.0.0.1:$P_SESS/get_content" -H "Cookie: $SESS_COOKIE" -H "User-Agent: $UA"
@@ -410,7 +416,8 @@ REPORT="$ROOT/target/bench-results.md"
     echo "# splitcast benchmark results"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r);"
-    echo "$WORKERS server worker(s) each; wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up;"
+    echo "$WORKERS server worker(s) each, every server pinned to CPU $SERVER_CPU and wrk to CPU $LOAD_CPU (taskset);"
+    echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up; splitcast's peak RSS over the throughput runs $(awk -v k="$PEAK_MAIN" 'BEGIN { printf "%.1f", k / 1024 }') MiB;"
     echo "load average before $LOAD_BEFORE, after $LOAD_AFTER. Baselines: mean of a run before and after the splitcast runs."
     echo
     echo "| scenario | req/s | p50 ms | p99 ms | vs bare JSON | errors |"

@@ -2,7 +2,7 @@
 //! SQL statement is a hand-off to the database driver's thread and back,
 //! which dominates the cost of a new visitor (see BENCHMARKS.md).
 
-use super::sql::Increments;
+use super::increments::Increments;
 use super::{Action, Applied, Event, StoreError};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};

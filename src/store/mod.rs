@@ -5,6 +5,7 @@
 
 mod bulk;
 mod digest;
+mod increments;
 mod outbox;
 mod postgres;
 mod rate_buckets;

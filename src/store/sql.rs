@@ -2,13 +2,13 @@
 //! driver: the statements below are valid on both (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`).
 
+use super::increments::{Increments, count};
 use super::routing::{Effects, NotifyRouting, write_effects};
 use super::sqlite_writes::SqliteWrites;
 use super::{Action, Applied, Counter, DeliveryId, Event, Store, StoreError, Write, Written};
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use sqlx::Connection;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -33,11 +33,6 @@ pub struct SqlStore {
     /// through it (see `sqlite_writes.rs`); reads and the outbox use the pool.
     pub(super) sqlite_writes: Option<Arc<Mutex<SqliteWrites>>>,
 }
-
-/// Counter increments of one batch, keyed (experiment, variant, metric, goal)
-/// and applied in key order so that concurrent instances lock rows in the
-/// same order.
-pub(super) type Increments = BTreeMap<(String, String, &'static str, String), i64>;
 
 impl SqlStore {
     /// The connection pool.
@@ -245,14 +240,7 @@ async fn apply_one(
 ) -> Result<Applied, StoreError> {
     let experiment = event.experiment.as_str();
     let mut count = |variant: &str, metric: &'static str, goal: &str| {
-        *increments
-            .entry((
-                experiment.to_owned(),
-                variant.to_owned(),
-                metric,
-                goal.to_owned(),
-            ))
-            .or_default() += 1;
+        count(increments, experiment, variant, metric, goal)
     };
     if let Some(id) = &event.event_id {
         let fresh = sqlx::query(

@@ -5,8 +5,8 @@
 //! one wake-up of the thread and one fsync. The rules are those of the SQL
 //! store (`sql.rs`), statement for statement.
 
+use super::increments::{Increments, count};
 use super::routing::{Effects, NotifyRouting};
-use super::sql::Increments;
 use super::{Action, Applied, DeliveryId, Event, StoreError, Write, Written};
 use crate::configuration::Synchronous;
 use rusqlite::{Connection, Transaction, params};
@@ -149,14 +149,7 @@ fn apply_event(
 ) -> Result<Applied, StoreError> {
     let experiment = event.experiment.as_str();
     let mut count = |variant: &str, metric: &'static str, goal: &str| {
-        *increments
-            .entry((
-                experiment.to_owned(),
-                variant.to_owned(),
-                metric,
-                goal.to_owned(),
-            ))
-            .or_default() += 1;
+        count(increments, experiment, variant, metric, goal)
     };
     if let Some(id) = &event.event_id {
         let fresh = tx
