@@ -4,6 +4,7 @@
 //! keeps it in a signed cookie session, answers the variant's content, and
 //! durably counts views and conversions.
 
+pub mod analysis;
 pub mod assignment;
 pub mod cli;
 pub mod clock;
