@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod names;
 pub mod notify;
+pub mod planner;
 pub mod results;
 pub mod routes;
 pub mod session;

@@ -1,11 +1,14 @@
 //! `GET /results`, behind the admin token.
 
 use crate::error::ApiError;
+use crate::experiment::Analysis;
+use crate::results::Context;
 use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 /// `?experiment=NAME` narrows the report to one experiment.
@@ -31,7 +34,28 @@ pub async fn results(
         ],
     };
     let counters = state.store.counters().await.map_err(ApiError::internal)?;
-    let report = crate::results::build(experiments.into_iter(), counters);
+    let mut context = Context {
+        min_sample: state.settings.notify.min_sample_per_variant,
+        started_at: HashMap::new(),
+        now: crate::clock::now_secs(),
+    };
+    // Only a fixed-horizon plan has a time left to estimate; sparing the
+    // others the lookup keeps /results to one query for them.
+    for experiment in experiments
+        .iter()
+        .filter(|e| matches!(e.analysis, Analysis::Fixed { .. }))
+    {
+        let name = experiment.name.as_str();
+        if let Some(first) = state
+            .store
+            .first_participant_at(name)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            context.started_at.insert(name.to_owned(), first);
+        }
+    }
+    let report = crate::results::build(experiments.into_iter(), counters, &context);
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(report))

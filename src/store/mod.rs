@@ -149,6 +149,8 @@ pub trait Store: Send + Sync + 'static {
     /// Remembers the id of a signed webhook delivery once its events are
     /// durable; `true` when it was not seen before.
     async fn remember_delivery(&self, id: &str, at: i64) -> Result<bool, StoreError>;
+    /// Unix seconds of the first participant of `experiment`, if any.
+    async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

@@ -152,6 +152,15 @@ impl Store for SqlStore {
         .rows_affected();
         Ok(inserted == 1)
     }
+
+    async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError> {
+        let first: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM participants WHERE experiment = $1")
+                .bind(experiment)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(first)
+    }
 }
 
 async fn apply_one(
