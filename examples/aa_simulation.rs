@@ -37,11 +37,20 @@ fn main() {
     let fixed = Analysis::Fixed {
         sample_size: PER_ARM,
     };
-    let rows: [(&str, Rates, Rates); 2] = [
+    // N* near the comparison's final size (2 x 20,000) shows what tuning buys.
+    let tuned = Analysis::Sequential {
+        tuning: 2.0 * PER_ARM as f64,
+    };
+    let rows: [(&str, Rates, Rates); 3] = [
         (
-            "sequential (N* = 5000)",
+            "sequential (N* = 5000, the default)",
             run(&a_a, sequential),
             run(&lift, sequential),
+        ),
+        (
+            "sequential (N* = 40000)",
+            run(&a_a, tuned),
+            run(&lift, tuned),
         ),
         (
             "fixed horizon (Yates/Fisher)",

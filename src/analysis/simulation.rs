@@ -39,9 +39,10 @@ pub struct Rates {
 
 /// Runs `scenario` with the verdict of `analysis` read at every look.
 ///
-/// For the fixed analysis every look is treated as if the plan were reached
-/// (sample size = one batch), which is how the old watcher peeked; its
-/// `at_the_end` is the fixed analysis read once at its planned sample.
+/// With `Analysis::Fixed` the plan is taken to be `per_arm` whatever its
+/// `sample_size`: `any_look` reads the fixed-horizon verdict at every look as
+/// if the plan were already reached, which is how the old watcher peeked, and
+/// `at_the_end` is the verdict read once, at the plan.
 pub fn run(scenario: &Scenario, analysis: Analysis) -> Rates {
     let looked_at = match analysis {
         Analysis::Sequential { .. } => analysis,
