@@ -147,3 +147,30 @@ async fn the_running_server_sends_the_verdict_through_the_notifiers() {
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("B beats A on conversion"), "{message}");
 }
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_announce_a_verdict_once() {
+    let Some(url) = crate::postgres::fresh_database().await else {
+        return;
+    };
+    let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
+    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+        .await
+        .unwrap();
+    let watcher = || {
+        SignificanceWatcher::new(
+            store.clone(),
+            settings.experiments.clone(),
+            100,
+            vec!["chat".into()],
+        )
+    };
+    let (one, two) = (watcher(), watcher());
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 100).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1000, 200).await;
+    let (first, second) = tokio::join!(one.tick(), two.tick());
+    let sent = first.unwrap().len() + second.unwrap().len();
+    assert_eq!(sent, 1);
+    assert!(one.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 1);
+}
