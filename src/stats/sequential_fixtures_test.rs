@@ -43,6 +43,8 @@ struct DifferenceCase {
     p_value: Option<f64>,
     ci: Option<[f64; 2]>,
     fixed_ci: Option<[f64; 2]>,
+    /// What gbstats' `compute_result()` reports, guards included.
+    gbstats_result_p_value: f64,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +124,30 @@ fn sequential_p_values_and_intervals_match_gbstats() {
             );
         }
     }
+}
+
+#[test]
+fn where_gbstats_does_not_give_up_its_result_is_ours() {
+    // compute_result() answers p = 1 as soon as either arm alone has no
+    // variance (or the control rate is 0); everywhere else it is the formula.
+    let mut compared = 0;
+    for case in fixtures().sequential {
+        let (control, treatment) = (case.control.arm(), case.treatment.arm());
+        let spread = |arm: Arm| arm.rate().is_some_and(|p| p > 0.0 && p < 1.0);
+        if !(spread(control) && spread(treatment)) {
+            continue;
+        }
+        for (difference, expected) in [
+            (Difference::Absolute, &case.absolute),
+            (Difference::Relative, &case.relative),
+        ] {
+            let actual = sequential(control, treatment, difference, case.tuning).unwrap();
+            let what = format!("{} ({difference:?}) compute_result p", case.name);
+            assert_close(&what, actual.p_value, expected.gbstats_result_p_value);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 40, "{compared}");
 }
 
 #[test]
