@@ -78,3 +78,18 @@ pub enum OutboxAction {
         target: String,
     },
 }
+
+/// A command-line mistake in one line, as every other error of splitcast:
+/// clap's message without its usage block, its lines joined.
+pub fn one_line(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("splitcast: {message} (see --help)")
+}

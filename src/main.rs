@@ -5,7 +5,15 @@ use splitcast::startup::Application;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and succeed, as clap does.
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("{}", splitcast::cli::one_line(&error));
+            return ExitCode::from(2);
+        }
+    };
     splitcast::telemetry::init(cli.log_format);
     // Planning needs no configuration: it works before one exists.
     if let Some(Command::SampleSize(args)) = &cli.command {

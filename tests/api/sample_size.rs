@@ -79,6 +79,8 @@ fn a_question_without_an_answer_is_one_line_naming_the_option() {
             vec!["--baseline", "0.1", "--lift", "0.01", "--alpha", "0"],
             "--alpha",
         ),
+        (vec!["--baseline", "twelve", "--lift", "0.03"], "--baseline"),
+        (vec!["--baseline", "0.12"], "--lift"),
     ] {
         let args: Vec<String> = args.into_iter().map(String::from).collect();
         let (status, stdout, stderr) = sample_size(&args);
