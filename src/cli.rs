@@ -1,4 +1,4 @@
-//! The command line: `splitcast [--config PATH] [serve|check-config|notify-test]`.
+//! The command line: `splitcast [--config PATH] [serve|check-config|notify-test|outbox|sample-size]`.
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -26,7 +26,7 @@ pub struct Cli {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+#[derive(Debug, Subcommand, Clone, PartialEq)]
 pub enum Command {
     /// Run the server.
     Serve,
@@ -41,6 +41,30 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Print the participants per variant a fixed-horizon experiment needs
+    /// (`sample_size` of `analysis = "fixed"`); the last line is `N per arm`.
+    SampleSize(SampleSizeArgs),
+}
+
+/// `splitcast sample-size ...`.
+#[derive(Debug, clap::Args, Clone, PartialEq)]
+pub struct SampleSizeArgs {
+    /// The control's conversion rate, a fraction: 0.12 = 12%.
+    #[arg(long)]
+    pub baseline: f64,
+    /// The smallest change worth detecting, a fraction: 0.03 = three points,
+    /// or with --relative a share of the baseline, 0.1 = +10%.
+    #[arg(long, allow_hyphen_values = true)]
+    pub lift: f64,
+    /// Read --lift as relative to the baseline.
+    #[arg(long)]
+    pub relative: bool,
+    /// Chance of detecting the lift if it is real.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Two-sided significance level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
 }
 
 /// `splitcast outbox ...`.
@@ -53,4 +77,19 @@ pub enum OutboxAction {
         /// A row id from `outbox list`, or `all`.
         target: String,
     },
+}
+
+/// A command-line mistake in one line, as every other error of splitcast:
+/// clap's message without its usage block, its lines joined.
+pub fn one_line(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("splitcast: {message} (see --help)")
 }

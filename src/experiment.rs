@@ -29,6 +29,44 @@ pub enum AssignmentMethod {
     Hash,
 }
 
+/// How an experiment's comparisons are judged (configured per experiment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Analysis {
+    /// Always-valid p-values and confidence sequences: the verdict may be
+    /// read at any time, as often as anyone likes.
+    Sequential {
+        /// N*, the total participants of a comparison (both arms) around
+        /// which the interval is tightest; > 0.
+        tuning: f64,
+    },
+    /// A classic test, judged once, when both arms reach the planned sample.
+    Fixed {
+        /// Planned participants per arm; >= 1.
+        sample_size: u64,
+    },
+}
+
+impl Analysis {
+    /// The default N*, as gbstats'.
+    pub const DEFAULT_TUNING: f64 = 5000.0;
+
+    /// `sequential` or `fixed`, as configured and reported.
+    pub fn name(self) -> &'static str {
+        match self {
+            Analysis::Sequential { .. } => "sequential",
+            Analysis::Fixed { .. } => "fixed",
+        }
+    }
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis::Sequential {
+            tuning: Self::DEFAULT_TUNING,
+        }
+    }
+}
+
 /// One arm of an experiment.
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -61,6 +99,8 @@ pub struct Experiment {
     pub winner: Option<usize>,
     /// Seed of the hash assignment (the experiment name unless configured).
     pub seed: String,
+    /// Sequential or fixed-horizon analysis of the results.
+    pub analysis: Analysis,
 }
 
 impl Experiment {

@@ -4,6 +4,7 @@
 //! keeps it in a signed cookie session, answers the variant's content, and
 //! durably counts views and conversions.
 
+pub mod analysis;
 pub mod assignment;
 pub mod cli;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod names;
 pub mod notify;
+pub mod planner;
 pub mod results;
 pub mod routes;
 pub mod session;

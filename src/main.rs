@@ -1,12 +1,24 @@
 use clap::Parser;
-use splitcast::cli::{Cli, Command, OutboxAction};
+use splitcast::cli::{Cli, Command, OutboxAction, SampleSizeArgs};
 use splitcast::configuration::{Settings, Sources};
 use splitcast::startup::Application;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and succeed, as clap does.
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("{}", splitcast::cli::one_line(&error));
+            return ExitCode::from(2);
+        }
+    };
     splitcast::telemetry::init(cli.log_format);
+    // Planning needs no configuration: it works before one exists.
+    if let Some(Command::SampleSize(args)) = &cli.command {
+        return sample_size(args);
+    }
     let settings = match Settings::load(Sources::process(cli.config.clone())) {
         Ok(settings) => settings,
         Err(error) => {
@@ -22,6 +34,37 @@ fn main() -> ExitCode {
         Command::Serve => run(serve(settings)),
         Command::NotifyTest => run_with_status(notify_test(settings)),
         Command::Outbox { action } => run_with_status(outbox(settings, action)),
+        Command::SampleSize(args) => sample_size(&args),
+    }
+}
+
+/// `splitcast sample-size`: the plan, its last line `N per arm`; exit 2 on
+/// a question without an answer.
+fn sample_size(args: &SampleSizeArgs) -> ExitCode {
+    let question = splitcast::planner::Question {
+        baseline: args.baseline,
+        lift: args.lift,
+        relative: args.relative,
+        power: args.power,
+        alpha: args.alpha,
+    };
+    match splitcast::planner::plan(question) {
+        Ok(plan) => {
+            println!(
+                "from {:.2}% to {:.2}% ({:+.2} points), two-sided alpha {}, power {}:",
+                args.baseline * 100.0,
+                plan.target * 100.0,
+                (plan.target - args.baseline) * 100.0,
+                args.alpha,
+                args.power
+            );
+            println!("{} per arm", plan.per_arm);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("splitcast sample-size: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,15 +1,32 @@
 //! The `/results` report: counters from the store, joined with the configured
-//! experiments and the statistics of [`crate::stats`].
+//! experiments, the statistics of [`crate::stats`] and the verdicts of
+//! [`crate::analysis`].
 
-use crate::experiment::{Experiment, Status};
-use crate::stats::{self, Arm, SrmCheck, TestUsed};
+use crate::analysis::{self, Assessment, FixedHorizon, Test, Verdict};
+use crate::experiment::{Analysis, Experiment, Status};
+use crate::stats::{self, Arm, SrmCheck};
 use crate::store::Counter;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// What a report needs besides the counters.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// `notify.min_sample_per_variant`: participants each arm needs before a verdict.
+    pub min_sample: u64,
+    /// Unix seconds of each experiment's first participant, by name (looked up
+    /// for fixed-mode experiments, whose dashboard estimates the time left).
+    pub started_at: HashMap<String, i64>,
+    /// Now, in unix seconds.
+    pub now: i64,
+}
+
 /// Every experiment's results.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// When the report was made, unix seconds (the dashboard's clock for
+    /// participants per hour).
+    pub generated_at: i64,
     /// One entry per experiment, in configuration order.
     pub experiments: Vec<ExperimentReport>,
 }
@@ -23,6 +40,15 @@ pub struct ExperimentReport {
     pub status: Status,
     /// The control variant.
     pub control: String,
+    /// `sequential` or `fixed`.
+    pub analysis: &'static str,
+    /// Sequential mode: N*; null in fixed mode.
+    pub sequential_tuning: Option<f64>,
+    /// Fixed mode: planned participants per arm; null in sequential mode.
+    pub sample_size: Option<u64>,
+    /// Fixed mode: unix seconds of the first participant; null before anyone
+    /// is counted and in sequential mode.
+    pub started_at: Option<i64>,
     /// Sample-ratio-mismatch check of participants against the weights; null
     /// before anyone is counted.
     pub srm: Option<SrmCheck>,
@@ -44,6 +70,8 @@ pub struct GoalReport {
 pub struct VariantReport {
     /// Variant name.
     pub name: String,
+    /// The experiment's analysis, `sequential` or `fixed` (on every variant).
+    pub analysis: &'static str,
     /// Units enrolled.
     pub participants: u64,
     /// Units that converted (once each).
@@ -64,12 +92,24 @@ pub struct VariantReport {
     pub lift_abs: Option<f64>,
     /// (rate − control rate) / control rate.
     pub lift_rel: Option<f64>,
-    /// Two-sided p-value against the control.
+    /// The p-value the verdict uses, of the absolute difference: always-valid
+    /// (sequential) or Yates / Fisher (fixed).
     pub p_value: Option<f64>,
-    /// Holm-adjusted p-value across this goal's comparisons.
+    /// Holm-adjusted `p_value` across this goal's comparisons.
     pub p_value_holm: Option<f64>,
-    /// `chi2_yates` or `fisher_exact`.
-    pub test: Option<TestUsed>,
+    /// `sequential`, `chi2_yates` or `fisher_exact`.
+    pub test: Option<Test>,
+    /// 95% interval of `lift_abs`: the confidence sequence (sequential) or
+    /// the t interval (fixed); null when undefined.
+    pub lift_abs_ci: Option<[f64; 2]>,
+    /// 95% interval of `lift_rel` (delta method), likewise.
+    pub lift_rel_ci: Option<[f64; 2]>,
+    /// The classic fixed-horizon p-value, whatever the analysis.
+    pub fixed_horizon: Option<FixedHorizon>,
+    /// `better`, `worse`, `inconclusive` or `waiting`.
+    pub verdict: Option<Verdict>,
+    /// Fixed mode: the smaller arm's participants over `sample_size`, at most 1.
+    pub progress: Option<f64>,
     /// P(rate > control rate) under Beta(1,1) priors.
     pub chance_to_beat_control: Option<f64>,
 }
@@ -93,6 +133,7 @@ impl Counts {
 pub fn build<'a>(
     experiments: impl Iterator<Item = &'a Experiment>,
     counters: Vec<Counter>,
+    context: &Context,
 ) -> Report {
     let counts = Counts(
         counters
@@ -106,11 +147,18 @@ pub fn build<'a>(
             .collect(),
     );
     Report {
-        experiments: experiments.map(|e| experiment_report(e, &counts)).collect(),
+        generated_at: context.now,
+        experiments: experiments
+            .map(|e| experiment_report(e, &counts, context))
+            .collect(),
     }
 }
 
-fn experiment_report(experiment: &Experiment, counts: &Counts) -> ExperimentReport {
+fn experiment_report(
+    experiment: &Experiment,
+    counts: &Counts,
+    context: &Context,
+) -> ExperimentReport {
     let name = experiment.name.as_str();
     let participants: Vec<u64> = experiment
         .variants
@@ -120,12 +168,28 @@ fn experiment_report(experiment: &Experiment, counts: &Counts) -> ExperimentRepo
     let goals = experiment
         .goals
         .iter()
-        .map(|goal| goal_report(experiment, goal.as_str(), &participants, counts))
+        .map(|goal| {
+            goal_report(
+                experiment,
+                goal.as_str(),
+                &participants,
+                counts,
+                context.min_sample,
+            )
+        })
         .collect();
+    let (sequential_tuning, sample_size) = match experiment.analysis {
+        Analysis::Sequential { tuning } => (Some(tuning), None),
+        Analysis::Fixed { sample_size } => (None, Some(sample_size)),
+    };
     ExperimentReport {
         name: name.to_owned(),
         status: experiment.status,
         control: experiment.control().name.to_string(),
+        analysis: experiment.analysis.name(),
+        sequential_tuning,
+        sample_size,
+        started_at: sample_size.and(context.started_at.get(name).copied()),
         srm: stats::srm(&participants, &experiment.shares()),
         goals,
     }
@@ -136,6 +200,7 @@ fn goal_report(
     goal: &str,
     participants: &[u64],
     counts: &Counts,
+    min_sample: u64,
 ) -> GoalReport {
     let name = experiment.name.as_str();
     let arm = |i: usize| Arm {
@@ -148,7 +213,21 @@ fn goal_report(
         ),
     };
     let control = arm(experiment.control);
-    let mut variants: Vec<VariantReport> = experiment
+    let treatments: Vec<usize> = (0..experiment.variants.len())
+        .filter(|&i| i != experiment.control)
+        .collect();
+    let arms: Vec<Arm> = treatments.iter().map(|&i| arm(i)).collect();
+    let mut assessments = treatments
+        .iter()
+        .copied()
+        .zip(analysis::assess(
+            experiment.analysis,
+            min_sample,
+            control,
+            &arms,
+        ))
+        .collect::<HashMap<usize, Assessment>>();
+    let variants = experiment
         .variants
         .iter()
         .enumerate()
@@ -157,36 +236,32 @@ fn goal_report(
             let this = arm(i);
             let interval = stats::wilson_interval(this.conversions, this.participants, 0.95);
             let comparison = (i != experiment.control).then(|| stats::compare(control, this));
+            let assessment = assessments.remove(&i);
             VariantReport {
                 name: v.to_owned(),
+                analysis: experiment.analysis.name(),
                 participants: this.participants,
                 conversions: this.conversions,
                 total_conversions: counts.get(name, v, "total_conversions", goal),
                 views: counts.get(name, v, "views", ""),
                 unique_views: counts.get(name, v, "unique_views", ""),
-                rate: (this.participants > 0)
-                    .then(|| this.conversions as f64 / this.participants as f64),
+                rate: this.rate(),
                 ci_low: interval.map(|(low, _)| low),
                 ci_high: interval.map(|(_, high)| high),
                 lift_abs: comparison.and_then(|c| c.lift_abs),
                 lift_rel: comparison.and_then(|c| c.lift_rel),
-                p_value: comparison.and_then(|c| c.p_value),
-                p_value_holm: None,
-                test: comparison.and_then(|c| c.test),
+                p_value: assessment.and_then(|a| a.p_value),
+                p_value_holm: assessment.and_then(|a| a.p_value_holm),
+                test: assessment.and_then(|a| a.test),
+                lift_abs_ci: assessment.and_then(|a| a.lift_abs_ci),
+                lift_rel_ci: assessment.and_then(|a| a.lift_rel_ci),
+                fixed_horizon: assessment.and_then(|a| a.fixed_horizon),
+                verdict: assessment.map(|a| a.verdict),
+                progress: assessment.and_then(|a| a.progress),
                 chance_to_beat_control: comparison.and_then(|c| c.chance_to_beat_control),
             }
         })
         .collect();
-    // Holm over the comparisons that have a p-value, written back in place.
-    let indexed: Vec<(usize, f64)> = variants
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.p_value.map(|p| (i, p)))
-        .collect();
-    let adjusted = stats::holm(&indexed.iter().map(|(_, p)| *p).collect::<Vec<_>>());
-    for ((i, _), p) in indexed.into_iter().zip(adjusted) {
-        variants[i].p_value_holm = Some(p);
-    }
     GoalReport {
         goal: goal.to_owned(),
         variants,

@@ -82,6 +82,9 @@ mod tests {
         async fn ping(&self) -> Result<(), StoreError> {
             Ok(())
         }
+        async fn first_participant_at(&self, _: &str) -> Result<Option<i64>, StoreError> {
+            Ok(None)
+        }
     }
 
     #[tokio::test]

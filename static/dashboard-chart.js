@@ -1,5 +1,6 @@
-// The dashboard's chart: each variant's conversion rate as a bar with its 95%
-// interval as an error bar, in plain SVG (no library: the page works offline).
+// The dashboard's charts, in plain SVG (no library: the page works offline):
+// each variant's conversion rate as a bar with its 95% interval as an error
+// bar, and each treatment's lift over the control with its 95% interval.
 (function (global) {
   "use strict";
 
@@ -34,7 +35,7 @@
     var plot = WIDTH - LABEL - RIGHT;
     var x = function (rate) { return LABEL + (rate / scale.max) * plot; };
     var height = TOP + variants.length * ROW + AXIS;
-    var svg = node("svg", { "class": "chart", viewBox: "0 0 " + WIDTH + " " + height, role: "img" });
+    var svg = node("svg", { "class": "chart rate-chart", viewBox: "0 0 " + WIDTH + " " + height, role: "img" });
     svg.appendChild(node("title", {}, "Conversion rate per variant with its 95% interval"));
 
     for (var k = 0; k * scale.step <= scale.max + 1e-9; k++) {
@@ -62,5 +63,55 @@
     return svg;
   }
 
-  global.splitcastChart = { rateChart: rateChart };
+  function points(x) { return (x > 0 ? "+" : x < 0 ? "−" : "") + Math.abs(x * 100).toFixed(1) + " pts"; }
+
+  /**
+   * An `<svg class="chart lift-chart">`: per treatment, the interval of its
+   * absolute lift (`lift_abs_ci`, the one the verdict agrees with) around a
+   * dashed zero line, and the lift itself as a dot.
+   */
+  function liftChart(variants, controlName) {
+    var rows = variants.filter(function (v) { return v.name !== controlName; });
+    var reach = rows.reduce(function (m, v) {
+      return v.lift_abs_ci ? Math.max(m, Math.abs(v.lift_abs_ci[0]), Math.abs(v.lift_abs_ci[1])) : m;
+    }, 0);
+    var scale = axis(reach * 1.05 || 0.01);
+    var plot = WIDTH - LABEL - RIGHT;
+    var mid0 = LABEL + plot / 2;
+    var x = function (d) { return mid0 + (d / scale.max) * (plot / 2); };
+    var height = TOP + rows.length * ROW + AXIS;
+    var svg = node("svg", { "class": "chart lift-chart", viewBox: "0 0 " + WIDTH + " " + height, role: "img" });
+    svg.appendChild(node("title", {}, "Lift over " + controlName + " per variant with its 95% interval"));
+    var perSide = Math.floor(scale.max / scale.step + 1e-9);
+    // Both sides share the width of the rate chart: label every other tick when crowded.
+    var every = perSide > 3 ? 2 : 1;
+    for (var k = -perSide; k <= perSide; k++) {
+      var t = k * scale.step;
+      svg.appendChild(node("line", { "class": k === 0 ? "zero" : "grid", x1: x(t), x2: x(t), y1: TOP, y2: height - AXIS }));
+      if (k % every === 0) {
+        var label = k === 0 ? "0 pts" : (t > 0 ? "+" : "−") + Number(Math.abs(t * 100).toPrecision(3));
+        svg.appendChild(node("text", { "class": "tick", x: x(t), y: height - 8, "text-anchor": "middle" }, label));
+      }
+    }
+    rows.forEach(function (v, i) {
+      var mid = TOP + i * ROW + ROW / 2;
+      var g = node("g", { "class": "lift-row" });
+      g.setAttribute("data-variant", v.name);
+      g.appendChild(node("text", { "class": "label", x: LABEL - 8, y: mid + 4, "text-anchor": "end" }, v.name));
+      if (!v.lift_abs_ci) {
+        g.appendChild(node("text", { "class": "value", x: LABEL + 4, y: mid + 4 }, "no interval yet"));
+      } else {
+        var low = v.lift_abs_ci[0], high = v.lift_abs_ci[1];
+        g.appendChild(node("line", { "class": "lift-ci", x1: x(low), x2: x(high), y1: mid, y2: mid }));
+        g.appendChild(node("line", { "class": "lift-ci", x1: x(low), x2: x(low), y1: mid - 6, y2: mid + 6 }));
+        g.appendChild(node("line", { "class": "lift-ci", x1: x(high), x2: x(high), y1: mid - 6, y2: mid + 6 }));
+        g.appendChild(node("circle", { "class": "lift", cx: x(v.lift_abs), cy: mid, r: 4 }));
+        g.appendChild(node("text", { "class": "value", x: Math.min(WIDTH - 4, x(high) + 6), y: mid + 4 }, points(v.lift_abs)));
+      }
+      svg.appendChild(g);
+    });
+    return svg;
+  }
+
+  global.splitcastChart = { rateChart: rateChart, liftChart: liftChart };
 })(window);

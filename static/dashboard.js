@@ -1,12 +1,14 @@
-// splitcast dashboard: polls /results and renders every experiment as tables
-// and rate charts. Data from the server reaches the DOM only as text
+// splitcast dashboard: polls /results and renders every experiment as tables,
+// rate charts and lift-interval charts. Data from the server reaches the DOM only as text
 // (createElement + textContent), never as markup.
 (function (global) {
   "use strict";
 
   var REFRESH_MS = 5000;
   var TOKEN_KEY = "splitcast.adminToken";
-  var ALPHA = 0.05;
+  var analysis = global.splitcastAnalysis;
+  var formatP = analysis.formatP;
+  var pText = analysis.pText;
 
   var form = document.getElementById("token-form");
   var tokenInput = document.getElementById("token");
@@ -41,14 +43,6 @@
 
   function signed(text, x) { return (x > 0 ? "+" : x < 0 ? "−" : "±") + text; }
 
-  /** "0.058", "0.003", "0.41", "< 0.001": two significant digits is what a reader can use. */
-  function formatP(p) {
-    if (p < 0.001) { return "< 0.001"; }
-    return String(p < 0.1 ? Number(p.toPrecision(2)) : Number(p.toFixed(2)));
-  }
-
-  function pText(p) { var f = formatP(p); return f.charAt(0) === "<" ? "p " + f : "p = " + f; }
-
   function chance(x) {
     if (x === null || x === undefined) { return "–"; }
     if (x > 0.999) { return "> 99.9%"; }
@@ -57,24 +51,11 @@
   }
 
   function testName(test) {
-    return test === "chi2_yates" ? "χ² (Yates)" : test === "fisher_exact" ? "Fisher exact" : "–";
+    return test === "sequential" ? "sequential (always valid)"
+      : test === "chi2_yates" ? "χ² (Yates)" : test === "fisher_exact" ? "Fisher exact" : "–";
   }
 
-  /** The plain-words verdict of a non-control row and its kind (for styling and tests). */
-  function verdict(row, control, holm) {
-    if (!row.participants || !control.participants || row.p_value === null) {
-      return { kind: "no-data", text: "no data yet" };
-    }
-    var p = holm ? row.p_value_holm : row.p_value;
-    var shown = (holm ? "Holm " : "") + pText(p);
-    if (p < ALPHA && row.lift_abs > 0) {
-      return { kind: "beats", text: row.name + " beats " + control.name + " (" + shown + ")" };
-    }
-    if (p < ALPHA && row.lift_abs < 0) {
-      return { kind: "worse", text: row.name + " is worse than " + control.name + " (" + shown + ")" };
-    }
-    return { kind: "not-significant", text: "not significant yet (" + shown + ")" };
-  }
+  function points(x) { return signed(Math.abs(x * 100).toFixed(1), x); }
 
   function lift(row) {
     if (row.lift_abs === null) { return "–"; }
@@ -83,16 +64,22 @@
     return text;
   }
 
+  /** "95%: −1.8 to +7.8 pts": the interval the verdict agrees with. */
+  function liftInterval(row) {
+    if (!row.lift_abs_ci) { return null; }
+    return "95%: " + points(row.lift_abs_ci[0]) + " to " + points(row.lift_abs_ci[1]) + " pts";
+  }
+
   function headerRow(holm) {
     var tr = el("tr");
-    var names = ["Variant", "Participants", "Conversions", "Rate (95% CI)", "Lift", "p-value"];
+    var names = ["Variant", "Participants", "Conversions", "Rate (95% CI)", "Lift (95% interval)", "p-value"];
     if (holm) { names.push("Holm p"); }
     names.push("Test", "Chance to beat control", "Verdict");
     names.forEach(function (name) { var th = el("th", null, name); th.scope = "col"; tr.appendChild(th); });
     return tr;
   }
 
-  function variantRow(row, control, holm) {
+  function variantRow(experiment, row, control, holm) {
     var isControl = row.name === control.name;
     var tr = el("tr", isControl ? "control" : null);
     tr.dataset.variant = row.name;
@@ -105,14 +92,22 @@
     var rate = el("td", "rate", pct(row.rate));
     if (row.ci_low !== null) { rate.appendChild(el("span", "interval", pct(row.ci_low) + " – " + pct(row.ci_high))); }
     tr.appendChild(rate);
-    tr.appendChild(el("td", "lift", lift(row)));
+    var liftCell = el("td", "lift", lift(row));
+    var interval = liftInterval(row);
+    if (interval) { liftCell.appendChild(el("span", "interval lift-ci", interval)); }
+    tr.appendChild(liftCell);
     tr.appendChild(el("td", "p-value", row.p_value === null ? "–" : formatP(row.p_value)));
     if (holm) { tr.appendChild(el("td", "holm", row.p_value_holm === null ? "–" : formatP(row.p_value_holm))); }
-    tr.appendChild(el("td", "test", testName(row.test)));
+    var testCell = el("td", "test", testName(row.test));
+    // The classic p, for comparison: under peeking it is not a verdict.
+    if (row.test === "sequential" && row.fixed_horizon) {
+      testCell.appendChild(el("span", "interval fixed-p", "fixed-horizon " + pText(row.fixed_horizon.p_value)));
+    }
+    tr.appendChild(testCell);
     tr.appendChild(el("td", "chance", chance(row.chance_to_beat_control)));
     var v = isControl
       ? { kind: row.participants ? "control" : "no-data", text: row.participants ? "control" : "no data yet" }
-      : verdict(row, control, holm);
+      : analysis.verdict(experiment, row, control, holm);
     var cell = el("td", "verdict", v.text);
     cell.dataset.verdict = v.kind;
     tr.appendChild(cell);
@@ -131,16 +126,17 @@
     thead.appendChild(headerRow(holm));
     table.appendChild(thead);
     var tbody = el("tbody");
-    goal.variants.forEach(function (row) { tbody.appendChild(variantRow(row, control, holm)); });
+    goal.variants.forEach(function (row) { tbody.appendChild(variantRow(experiment, row, control, holm)); });
     table.appendChild(tbody);
     var scroll = el("div", "table-scroll");
     scroll.appendChild(table);
     block.appendChild(scroll);
     block.appendChild(global.splitcastChart.rateChart(goal.variants, control.name));
+    block.appendChild(global.splitcastChart.liftChart(goal.variants, control.name));
     return block;
   }
 
-  function experimentSection(experiment) {
+  function experimentSection(experiment, generatedAt) {
     var section = el("section", "experiment");
     section.dataset.experiment = experiment.name;
     var title = el("h2", null);
@@ -149,6 +145,7 @@
     status.dataset.status = experiment.status;
     title.appendChild(status);
     section.appendChild(title);
+    section.appendChild(analysis.analysisBlock(experiment, generatedAt));
     if (experiment.srm && experiment.srm.mismatch) {
       section.appendChild(el("p", "srm-warning",
         "Sample ratio mismatch (" + pText(experiment.srm.p_value) + "): participants are not split " +
@@ -160,7 +157,7 @@
   }
 
   function render(report) {
-    var sections = report.experiments.map(experimentSection);
+    var sections = report.experiments.map(function (e) { return experimentSection(e, report.generated_at); });
     container.replaceChildren.apply(container, sections);
     message.textContent = sections.length ? "" : "No experiments are configured.";
     var now = new Date();

@@ -1,7 +1,7 @@
 //! `[experiments.NAME]` tables, parsed into [`Experiments`].
 
 use super::ConfigError;
-use crate::experiment::{AssignmentMethod, Experiment, Experiments, Status, Variant};
+use crate::experiment::{Analysis, AssignmentMethod, Experiment, Experiments, Status, Variant};
 use crate::names::{ExperimentName, Goal, VariantName};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -27,6 +27,19 @@ pub(super) struct RawExperiment {
     seed: String,
     #[serde(default)]
     variants: Vec<RawVariant>,
+    #[serde(default)]
+    analysis: AnalysisKind,
+    sequential_tuning: Option<f64>,
+    sample_size: Option<i64>,
+}
+
+/// `analysis = "sequential" | "fixed"`.
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum AnalysisKind {
+    #[default]
+    Sequential,
+    Fixed,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +142,7 @@ fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigE
             "is required when status = \"concluded\"",
         ));
     }
+    let analysis = parse_analysis(&at, raw.analysis, raw.sequential_tuning, raw.sample_size)?;
     let seed = if raw.seed.is_empty() {
         key.to_owned()
     } else {
@@ -144,7 +158,49 @@ fn parse_experiment(key: &str, raw: RawExperiment) -> Result<Experiment, ConfigE
         control,
         winner,
         seed,
+        analysis,
     })
+}
+
+fn parse_analysis(
+    at: &dyn Fn(&str) -> String,
+    kind: AnalysisKind,
+    tuning: Option<f64>,
+    sample_size: Option<i64>,
+) -> Result<Analysis, ConfigError> {
+    // Checked whatever the analysis, so that switching it never meets a bad
+    // value left behind.
+    if let Some(tuning) = tuning
+        && !(tuning > 0.0 && tuning.is_finite())
+    {
+        return Err(ConfigError::at(
+            at("sequential_tuning"),
+            "must be a number above 0 (total participants of both arms, e.g. 5000)",
+        ));
+    }
+    if let Some(size) = sample_size
+        && size < 1
+    {
+        return Err(ConfigError::at(
+            at("sample_size"),
+            "must be at least 1 (planned participants per variant)",
+        ));
+    }
+    match kind {
+        AnalysisKind::Sequential => Ok(Analysis::Sequential {
+            tuning: tuning.unwrap_or(Analysis::DEFAULT_TUNING),
+        }),
+        AnalysisKind::Fixed => match sample_size {
+            Some(size) => Ok(Analysis::Fixed {
+                sample_size: size as u64,
+            }),
+            None => Err(ConfigError::at(
+                at("sample_size"),
+                "is required with analysis = \"fixed\" (planned participants per variant; \
+                 see `splitcast sample-size`)",
+            )),
+        },
+    }
 }
 
 fn parse_variants(at: &str, raw: Vec<RawVariant>) -> Result<Vec<Variant>, ConfigError> {

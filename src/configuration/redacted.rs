@@ -2,6 +2,7 @@
 //! replaced by a marker that tells only whether it is set.
 
 use super::{NotifierTarget, Settings};
+use crate::experiment::Analysis;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
@@ -25,20 +26,29 @@ pub(super) fn render(settings: &Settings) -> String {
             })
             .collect();
         let is_default = settings.experiments.default_experiment().name == e.name;
-        experiments.insert(
-            e.name.to_string(),
-            json!({
-                "default": is_default,
-                "status": e.status,
-                "assignment": e.assignment,
-                "traffic": e.traffic,
-                "goals": e.goals,
-                "control": e.control().name,
-                "winner": e.winner.map(|w| e.variants[w].name.to_string()).unwrap_or_default(),
-                "seed": e.seed,
-                "variants": variants,
-            }),
-        );
+        let analysis = match e.analysis {
+            Analysis::Sequential { tuning } => {
+                json!({"analysis": "sequential", "sequential_tuning": tuning})
+            }
+            Analysis::Fixed { sample_size } => {
+                json!({"analysis": "fixed", "sample_size": sample_size})
+            }
+        };
+        let mut table = json!({
+            "default": is_default,
+            "status": e.status,
+            "assignment": e.assignment,
+            "traffic": e.traffic,
+            "goals": e.goals,
+            "control": e.control().name,
+            "winner": e.winner.map(|w| e.variants[w].name.to_string()).unwrap_or_default(),
+            "seed": e.seed,
+            "variants": variants,
+        });
+        if let (Value::Object(table), Value::Object(fields)) = (&mut table, analysis) {
+            table.extend(fields);
+        }
+        experiments.insert(e.name.to_string(), table);
     }
     let mut notifiers = serde_json::Map::new();
     for n in &settings.notifiers {

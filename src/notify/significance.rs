@@ -1,19 +1,19 @@
-//! Decision notifications: when a variant's comparison with the control
-//! crosses p < 0.05 (or crosses back) with enough participants in both arms,
-//! one `significance` notification goes through the outbox — once per
-//! verdict change, never per event.
+//! Decision notifications, one per comparison and never taken back. In
+//! sequential mode one `significance` notification goes out when a
+//! comparison's verdict first becomes better or worse (always valid, so it
+//! needs no "crossed back"); in fixed mode exactly one when both arms reach
+//! the planned sample, whatever the verdict. Sent through the outbox, once
+//! cluster-wide.
 
-use crate::experiment::{Experiments, Status};
+use crate::analysis::Verdict;
+use crate::experiment::{Analysis, Experiment, Experiments, Status};
 use crate::notify::Notification;
-use crate::results::{GoalReport, VariantReport, build};
+use crate::results::{Context, GoalReport, VariantReport, build};
 use crate::store::{Comparison, SqlStore, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The significance level of the verdicts.
-pub const ALPHA: f64 = 0.05;
-
-/// Watches the results for verdict changes.
+/// Watches the results for verdicts to announce.
 pub struct SignificanceWatcher {
     store: Arc<SqlStore>,
     experiments: Experiments,
@@ -42,34 +42,47 @@ impl SignificanceWatcher {
         if self.notifiers.is_empty() {
             return Ok(Vec::new());
         }
-        let running = self
+        let running: Vec<&Experiment> = self
             .experiments
             .iter()
-            .filter(|e| e.status == Status::Running);
-        let report = build(running, self.store.counters().await?);
+            .filter(|e| e.status == Status::Running)
+            .collect();
+        let context = Context {
+            min_sample: self.min_sample,
+            ..Context::default()
+        };
+        let report = build(
+            running.iter().copied(),
+            self.store.counters().await?,
+            &context,
+        );
         let mut queued = Vec::new();
-        for experiment in &report.experiments {
-            for goal in &experiment.goals {
-                let Some(control) = goal.variants.iter().find(|v| v.name == experiment.control)
+        for (experiment, reported) in running.iter().zip(&report.experiments) {
+            for goal in &reported.goals {
+                let Some(control) = goal.variants.iter().find(|v| v.name == reported.control)
                 else {
                     continue;
                 };
-                for variant in goal
-                    .variants
-                    .iter()
-                    .filter(|v| v.name != experiment.control)
-                {
+                for variant in goal.variants.iter().filter(|v| v.name != reported.control) {
+                    let Some(verdict) = variant.verdict else {
+                        continue;
+                    };
+                    let due = match experiment.analysis {
+                        Analysis::Sequential { .. } => verdict.is_significant(),
+                        Analysis::Fixed { .. } => verdict != Verdict::Waiting,
+                    };
+                    if !due {
+                        continue;
+                    }
                     let comparison = Comparison {
-                        experiment: &experiment.name,
+                        experiment: &reported.name,
                         goal: &goal.goal,
                         variant: &variant.name,
                     };
-                    let significant = self.significant(control, variant);
-                    let notification =
-                        verdict(&experiment.name, goal, control, variant, significant);
+                    let notification = message(experiment, goal, control, variant, verdict);
                     if self
                         .store
-                        .record_verdict(&comparison, significant, &notification, &self.notifiers)
+                        .record_verdict(&comparison, &notification, &self.notifiers)
                         .await?
                     {
                         queued.push(notification);
@@ -78,12 +91,6 @@ impl SignificanceWatcher {
             }
         }
         Ok(queued)
-    }
-
-    fn significant(&self, control: &VariantReport, variant: &VariantReport) -> bool {
-        let enough =
-            control.participants >= self.min_sample && variant.participants >= self.min_sample;
-        enough && variant.p_value_holm.is_some_and(|p| p < ALPHA)
     }
 
     /// Checks every `period` forever.
@@ -114,45 +121,57 @@ fn percent(rate: Option<f64>) -> String {
     format!("{:.1}%", rate.unwrap_or(0.0) * 100.0)
 }
 
-fn verdict(
-    experiment: &str,
+fn message(
+    experiment: &Experiment,
     goal: &GoalReport,
     control: &VariantReport,
     variant: &VariantReport,
-    significant: bool,
+    verdict: Verdict,
 ) -> Notification {
     let p = variant.p_value_holm.unwrap_or(1.0);
-    let test = variant.test.map_or("no test", |t| match t {
-        crate::stats::TestUsed::Chi2Yates => "chi-square with Yates' correction",
-        crate::stats::TestUsed::FisherExact => "Fisher's exact test",
-    });
-    let better = variant.rate.unwrap_or(0.0) > control.rate.unwrap_or(0.0);
-    let head = match (significant, better) {
-        (true, true) => format!("{} beats {} on {}", variant.name, control.name, goal.goal),
-        (true, false) => format!(
-            "{} is worse than {} on {}",
-            variant.name, control.name, goal.goal
+    let (name, goal_name) = (&variant.name, &goal.goal);
+    let head = match verdict {
+        Verdict::Better => format!("{name} beats {} on {goal_name}", control.name),
+        Verdict::Worse => format!("{name} is worse than {} on {goal_name}", control.name),
+        Verdict::Inconclusive | Verdict::Waiting => format!(
+            "no significant difference between {name} and {} on {goal_name}",
+            control.name
         ),
-        (false, _) => format!(
-            "{} vs {} on {} is no longer significant",
-            variant.name, control.name, goal.goal
+    };
+    let (head, how) = match experiment.analysis {
+        Analysis::Sequential { .. } => (
+            head,
+            "sequential analysis: always-valid p, safe to act on however often you look",
+        ),
+        Analysis::Fixed { sample_size } => (
+            format!(
+                "{} reached its planned {} per arm: {head}",
+                experiment.name,
+                thousands(sample_size)
+            ),
+            match variant.test {
+                Some(crate::analysis::Test::FisherExact) => {
+                    "fixed-horizon analysis, Fisher's exact test"
+                }
+                _ => "fixed-horizon analysis, chi-square with Yates' correction",
+            },
         ),
     };
     let n = thousands(control.participants + variant.participants);
     let text = format!(
-        "{head}: {} vs {}, p = {p:.3}, n = {n} ({test})",
+        "{head}: {} vs {}, p = {p:.3}, n = {n} ({how})",
         percent(variant.rate),
         percent(control.rate)
     );
     Notification::Significance {
         id: uuid::Uuid::new_v4().to_string(),
-        experiment: experiment.to_owned(),
+        experiment: experiment.name.to_string(),
         goal: goal.goal.clone(),
         variant: variant.name.clone(),
         control: control.name.clone(),
         text,
         p_value: p,
-        significant,
+        significant: verdict.is_significant(),
     }
 }
 

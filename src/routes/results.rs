@@ -2,10 +2,13 @@
 
 use crate::credentials::bearer_is_one_of;
 use crate::error::ApiError;
+use crate::experiment::Analysis;
+use crate::results::Context;
 use crate::state::AppState;
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// `?experiment=NAME` narrows the report to one experiment.
 #[derive(Debug, Deserialize)]
@@ -30,7 +33,28 @@ pub async fn results(
         ],
     };
     let counters = state.store.counters().await.map_err(ApiError::store)?;
-    let report = crate::results::build(experiments.into_iter(), counters);
+    let mut context = Context {
+        min_sample: state.settings.notify.min_sample_per_variant,
+        started_at: HashMap::new(),
+        now: crate::clock::now_secs(),
+    };
+    // Only a fixed-horizon plan has a time left to estimate; sparing the
+    // others the lookup keeps /results to one query for them.
+    for experiment in experiments
+        .iter()
+        .filter(|e| matches!(e.analysis, Analysis::Fixed { .. }))
+    {
+        let name = experiment.name.as_str();
+        if let Some(first) = state
+            .store
+            .first_participant_at(name)
+            .await
+            .map_err(ApiError::store)?
+        {
+            context.started_at.insert(name.to_owned(), first);
+        }
+    }
+    let report = crate::results::build(experiments.into_iter(), counters, &context);
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(report))

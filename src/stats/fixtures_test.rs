@@ -1,4 +1,5 @@
-//! The module against scipy: `tests/fixtures/stats_cases.json`, written by
+//! The module against scipy (and Holm against statsmodels):
+//! `tests/fixtures/stats_cases.json`, written by
 //! `tests/fixtures/make_stats_fixtures.py`.
 
 use serde::Deserialize;
@@ -170,7 +171,7 @@ fn srm_matches_scipy_chisquare() {
 }
 
 #[test]
-fn holm_matches_the_hand_computation() {
+fn holm_matches_statsmodels_multipletests() {
     for case in fixtures().holm {
         let adjusted = holm(&case.p_values);
         assert_eq!(adjusted.len(), case.adjusted.len());

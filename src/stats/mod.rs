@@ -8,15 +8,20 @@
 //! - [`holm`]: Holm–Bonferroni adjustment across the treatments of a goal.
 //! - [`srm`]: sample-ratio-mismatch check of participants against weights.
 //! - [`compare`]: everything above for one treatment against the control.
+//! - [`sequential`]: always-valid p-value and confidence sequence (gbstats
+//!   `SequentialTwoSidedTTest`); [`fixed_interval`]: gbstats `TwoSidedTTest`.
+//! - [`sample_size_per_arm`]: the fixed-horizon plan (statsmodels).
 //!
 //! `tests/fixtures/stats_cases.json`, written by
-//! `tests/fixtures/make_stats_fixtures.py` with scipy, pins these functions to
-//! scipy's answers (see `fixtures_test.rs`).
+//! `tests/fixtures/make_stats_fixtures.py` with scipy, statsmodels and gbstats,
+//! pins these functions to their answers (see `fixtures_test.rs`).
 
 mod bayes;
 mod holm;
 mod hypergeom;
 mod proportion;
+mod sample_size;
+mod sequential;
 mod significance;
 mod srm;
 
@@ -24,9 +29,15 @@ mod srm;
 #[path = "fixtures_test.rs"]
 mod fixtures_match_scipy;
 
+#[cfg(test)]
+#[path = "sequential_fixtures_test.rs"]
+mod fixtures_match_gbstats_and_statsmodels;
+
 pub use bayes::chance_to_beat;
 pub use holm::holm;
 pub use proportion::wilson_interval;
+pub use sample_size::sample_size_per_arm;
+pub use sequential::{Difference, Sequential, fixed_interval, sequential};
 pub use significance::{TestUsed, chi2_yates, fisher_exact, two_by_two};
 pub use srm::{SrmCheck, srm};
 
@@ -50,13 +61,13 @@ impl Arm {
 
     /// Conversion rate; `None` without participants. Conversions above
     /// participants are read as participants, so a rate never exceeds 1.
-    fn rate(self) -> Option<f64> {
+    pub fn rate(self) -> Option<f64> {
         (self.participants > 0)
             .then(|| self.conversions.min(self.participants) as f64 / self.participants as f64)
     }
 
     /// The arm's row of a 2x2 table: [conversions, failures].
-    fn row(self) -> [u64; 2] {
+    pub fn row(self) -> [u64; 2] {
         let conversions = self.conversions.min(self.participants);
         [conversions, self.participants - conversions]
     }

@@ -218,6 +218,8 @@ pub trait Store: Send + Sync + 'static {
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Unix seconds of the first participant of `experiment`, if any.
+    async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

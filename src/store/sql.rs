@@ -115,6 +115,15 @@ impl Store for SqlStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError> {
+        let first: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM participants WHERE experiment = $1")
+                .bind(experiment)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(first)
+    }
 }
 
 impl SqlStore {

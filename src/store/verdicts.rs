@@ -1,5 +1,5 @@
-//! Significance verdicts: a change is recorded and its notification queued
-//! in one transaction, and only by the instance whose write changed it.
+//! Significance verdicts: an announcement is recorded and its notification
+//! queued in one transaction, and only by the instance whose write made it.
 
 use super::StoreError;
 use super::routing::enqueue;
@@ -18,55 +18,39 @@ pub struct Comparison<'a> {
 }
 
 impl SqlStore {
-    /// Records `significant` for `comparison`. When that changes the verdict
-    /// on record (none on record counts as not significant), queues
-    /// `notification` for every name in `notifiers` and returns true.
+    /// Records that `comparison`'s verdict is announced. The first time (a
+    /// row left as not significant by an older version counts as not yet
+    /// announced) queues `notification` for every name in `notifiers` and
+    /// returns true; afterwards it does nothing and returns false, on every
+    /// instance of a cluster. A verdict is never taken back.
     pub async fn record_verdict(
         &self,
         comparison: &Comparison<'_>,
-        significant: bool,
         notification: &Notification,
         notifiers: &[String],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let flag = i64::from(significant);
-        let inserted = sqlx::query(
-            "INSERT INTO verdicts (experiment, goal, variant, significant) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (experiment, goal, variant) DO NOTHING",
+        let announced = sqlx::query(
+            "INSERT INTO verdicts (experiment, goal, variant, significant) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (experiment, goal, variant) DO UPDATE SET significant = 1 \
+             WHERE verdicts.significant = 0",
         )
         .bind(comparison.experiment)
         .bind(comparison.goal)
         .bind(comparison.variant)
-        .bind(flag)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        let changed = if inserted {
-            significant
-        } else {
-            sqlx::query(
-                "UPDATE verdicts SET significant = $4 \
-                 WHERE experiment = $1 AND goal = $2 AND variant = $3 AND significant <> $4",
-            )
-            .bind(comparison.experiment)
-            .bind(comparison.goal)
-            .bind(comparison.variant)
-            .bind(flag)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1
-        };
-        if changed {
+        if announced {
             for notifier in notifiers {
                 enqueue(&mut tx, notifier, notification).await?;
             }
         }
         tx.commit().await?;
-        if changed {
+        if announced {
             self.outbox_wake.notify_waiters();
         }
-        Ok(changed)
+        Ok(announced)
     }
 }

@@ -126,6 +126,28 @@ fn each_validation_rule_names_its_key_and_exits_2() {
             DEFAULT.patched("assignment = \"random\"", "assignment = \"sticky\""),
             "experiments.homepage_cta",
         ),
+        (
+            DEFAULT.replace("analysis = \"sequential\"", "analysis = \"bayesian\""),
+            "experiments.homepage_cta",
+        ),
+        (
+            DEFAULT.replace("analysis = \"sequential\"", "analysis = \"fixed\""),
+            "experiments.homepage_cta.sample_size",
+        ),
+        (
+            DEFAULT
+                .replace("analysis = \"sequential\"", "analysis = \"fixed\"")
+                .replace("# sample_size = 10000", "sample_size = 0"),
+            "experiments.homepage_cta.sample_size",
+        ),
+        (
+            DEFAULT.replace("sequential_tuning = 5000", "sequential_tuning = 0"),
+            "experiments.homepage_cta.sequential_tuning",
+        ),
+        (
+            DEFAULT.replace("sequential_tuning = 5000", "sequential_tuning = -2.5"),
+            "experiments.homepage_cta.sequential_tuning",
+        ),
     ];
     for (config, key) in cases {
         rejects(&config, key);
@@ -134,6 +156,18 @@ fn each_validation_rule_names_its_key_and_exits_2() {
 
 fn second_experiment() -> String {
     "\n[experiments.second]\n[[experiments.second.variants]]\nname = \"A\"\nweight = 1\ncontent = {}\n[[experiments.second.variants]]\nname = \"B\"\nweight = 1\ncontent = {}\n".into()
+}
+
+#[test]
+fn a_fixed_plan_with_its_sample_size_is_valid() {
+    let fixed = DEFAULT
+        .replace("analysis = \"sequential\"", "analysis = \"fixed\"")
+        .replace("# sample_size = 10000", "sample_size = 10000");
+    let (status, _, stderr) = run(&["check-config"], &fixed, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    // A plan that is not fixed-horizon is still checked.
+    let stray = DEFAULT.replace("# sample_size = 10000", "sample_size = -1");
+    rejects(&stray, "experiments.homepage_cta.sample_size");
 }
 
 #[test]

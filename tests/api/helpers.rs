@@ -201,6 +201,19 @@ pub async fn seed(
     participants: usize,
     conversions: usize,
 ) {
+    seed_at(store, experiment, variant, participants, conversions, 0).await;
+}
+
+/// [`seed`] with every event at `at` (unix seconds), for what depends on
+/// when participants arrived.
+pub async fn seed_at(
+    store: &dyn Store,
+    experiment: &str,
+    variant: &str,
+    participants: usize,
+    conversions: usize,
+    at: i64,
+) {
     use splitcast::names::{ExperimentName, Goal, VariantName};
     use splitcast::store::{Action, Event, Source, Write};
     let events: Vec<Event> = (0..participants)
@@ -215,7 +228,7 @@ pub async fn seed(
             },
             source: Source::Webhook,
             event_id: None,
-            at: 0,
+            at,
         })
         .collect();
     store.apply(&[Write::events(events)]).await.unwrap();

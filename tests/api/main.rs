@@ -19,6 +19,7 @@ mod notify_test;
 mod outbox;
 mod postgres;
 mod results;
+mod sample_size;
 mod sessions;
 mod significance;
 mod store_down;

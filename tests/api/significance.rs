@@ -1,10 +1,12 @@
-//! Decision notifications: once per verdict change, never per event.
+//! Decision notifications: once per comparison, never per event, never taken back.
 
+use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, seed, spawn_app_from, wait_until};
 use splitcast::configuration::Settings;
 use splitcast::notify::Notification;
 use splitcast::notify::significance::SignificanceWatcher;
-use splitcast::store::NotifyRouting;
+use splitcast::store::{NotifyRouting, SqlStore};
+use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -19,20 +21,33 @@ fn texts(queued: &[Notification]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_verdict_is_notified_once_when_it_crosses_and_once_when_it_crosses_back() {
+async fn watcher_for(config: &str) -> (tempfile::TempDir, Arc<SqlStore>, SignificanceWatcher) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("v.db").display());
     let store = splitcast::store::open(&url.into(), NotifyRouting::none())
         .await
         .unwrap();
-    let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
+    let settings = Settings::from_toml(&format!("{BASE}\n{config}")).unwrap();
     let watcher = SignificanceWatcher::new(
         store.clone(),
         settings.experiments.clone(),
         100,
         vec!["chat".into()],
     );
+    (dir, store, watcher)
+}
+
+/// The demo experiment with a fixed-horizon plan of `sample_size` per arm.
+fn fixed(sample_size: u64) -> String {
+    DEMO.patched(
+        "default = true",
+        &format!("default = true\nanalysis = \"fixed\"\nsample_size = {sample_size}"),
+    )
+}
+
+#[tokio::test]
+async fn a_sequential_verdict_is_notified_once_and_never_taken_back() {
+    let (_dir, store, watcher) = watcher_for(DEMO).await;
 
     // Below the minimum sample: a huge difference is not a verdict yet.
     seed(store.as_ref(), "homepage_cta", "A", 99, 0).await;
@@ -48,24 +63,60 @@ async fn a_verdict_is_notified_once_when_it_crosses_and_once_when_it_crosses_bac
         "{}",
         queued[0]
     );
-    assert!(
-        queued[0].contains("chi-square with Yates' correction"),
-        "{}",
-        queued[0]
-    );
+    assert!(queued[0].contains("sequential analysis"), "{}", queued[0]);
     // Nothing changed: nothing is sent again.
     assert!(watcher.tick().await.unwrap().is_empty());
-    assert_eq!(store.pending("chat").await.unwrap(), 1);
 
-    // A catches up (2,000 at 20% against B's 1,000 at 20%): the verdict crosses back, once.
+    // A catches up (2,000 at 20% against B's 1,000 at 20%): an always-valid
+    // verdict is not taken back, so nothing is sent.
     seed(store.as_ref(), "homepage_cta", "A", 1000, 300).await;
-    let queued = texts(&watcher.tick().await.unwrap());
-    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(watcher.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_seed_example_is_no_sequential_verdict_although_yates_is_close() {
+    let (_dir, store, watcher) = watcher_for(DEMO).await;
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 120).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1000, 150).await;
+    assert!(watcher.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_fixed_plan_is_notified_once_per_comparison_when_reached_whatever_the_result() {
+    let (_dir, store, watcher) = watcher_for(&fixed(1500)).await;
+    // Significant long before the plan: fixed mode waits.
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 100).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1499, 300).await;
+    assert!(watcher.tick().await.unwrap().is_empty());
+
+    seed(store.as_ref(), "homepage_cta", "A", 500, 50).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1, 0).await;
+    let mut queued = texts(&watcher.tick().await.unwrap());
+    queued.sort();
+    assert_eq!(queued.len(), 2, "one per goal: {queued:?}");
     assert!(
-        queued[0].starts_with("B vs A on conversion is no longer significant"),
+        queued[0].starts_with(
+            "homepage_cta reached its planned 1,500 per arm: B beats A on conversion: 20.0% vs 10.0%"
+        ),
         "{}",
         queued[0]
     );
+    assert!(
+        queued[0].ends_with("(fixed-horizon analysis, chi-square with Yates' correction)"),
+        "{}",
+        queued[0]
+    );
+    // No conversions on `signup` at all: announced all the same.
+    assert!(
+        queued[1].starts_with(
+            "homepage_cta reached its planned 1,500 per arm: no significant difference between B and A on signup"
+        ),
+        "{}",
+        queued[1]
+    );
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 900).await;
     assert!(watcher.tick().await.unwrap().is_empty());
     assert_eq!(store.pending("chat").await.unwrap(), 2);
 }
@@ -96,4 +147,31 @@ async fn the_running_server_sends_the_verdict_through_the_notifiers() {
         .unwrap();
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("B beats A on conversion"), "{message}");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_announce_a_verdict_once() {
+    let Some(url) = crate::postgres::fresh_database().await else {
+        return;
+    };
+    let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
+    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+        .await
+        .unwrap();
+    let watcher = || {
+        SignificanceWatcher::new(
+            store.clone(),
+            settings.experiments.clone(),
+            100,
+            vec!["chat".into()],
+        )
+    };
+    let (one, two) = (watcher(), watcher());
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 100).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1000, 200).await;
+    let (first, second) = tokio::join!(one.tick(), two.tick());
+    let sent = first.unwrap().len() + second.unwrap().len();
+    assert_eq!(sent, 1);
+    assert!(one.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 1);
 }

@@ -1,10 +1,11 @@
-//! `/dashboard` in a real browser: the token prompt, counts, verdicts, the
-//! chart, the SRM warning and the refresh every 5 seconds.
+//! `/dashboard` in a real browser: the token prompt, counts, verdicts in
+//! plain words, the analysis, the charts, the fixed-plan progress, the SRM
+//! warning and the refresh every 5 seconds.
 
 use super::driver::{self, Browser};
 use super::seed;
 use crate::helpers::Patch;
-use crate::helpers::{BASE, DEMO, spawn_app_from};
+use crate::helpers::{BASE, DEMO, seed_at, spawn_app_from};
 
 const TOKEN: &str = "s3cret-admin";
 
@@ -73,8 +74,15 @@ async fn the_dashboard_asks_for_the_token_then_shows_counts_verdicts_and_a_chart
     assert!(browser.displayed("#token-form").await);
     submit_token(&browser, TOKEN).await;
 
+    // Sequential: p = 0.47 (the fixed-horizon 0.058 is shown for reference only).
     let verdict = browser.text(&cell("homepage_cta", "B", "verdict")).await;
-    assert_eq!(verdict, "not significant yet (p = 0.058)");
+    assert_eq!(verdict, "no significant difference yet (p = 0.47)");
+    let test = browser.text(&cell("homepage_cta", "B", "test")).await;
+    assert!(test.contains("fixed-horizon p = 0.058"), "{test}");
+    let analysis = browser
+        .text(r#"[data-experiment="homepage_cta"] .analysis-name"#)
+        .await;
+    assert_eq!(analysis, "Sequential analysis (N* = 5,000)");
     assert!(!browser.displayed("#token-form").await);
     for (variant, participants, conversions) in [("A", "1000", "120"), ("B", "1000", "150")] {
         let row = |class| cell("homepage_cta", variant, class);
@@ -87,19 +95,25 @@ async fn the_dashboard_asks_for_the_token_then_shows_counts_verdicts_and_a_chart
             .await
             .contains("10.1% – 14.2%")
     );
-    assert_eq!(
-        browser.text(&cell("homepage_cta", "B", "lift")).await,
-        "+3.0 pts (+25.0%)"
-    );
+    let lift = browser.text(&cell("homepage_cta", "B", "lift")).await;
+    assert!(lift.starts_with("+3.0 pts (+25.0%)"), "{lift}");
+    // The confidence sequence of gbstats: [-0.017693, 0.077693].
+    assert!(lift.ends_with("95%: −1.8 to +7.8 pts"), "{lift}");
     assert_eq!(
         browser.text(&cell("homepage_cta", "A", "verdict")).await,
         "control"
     );
 
     let beats = browser.text(&cell("pricing", "B", "verdict")).await;
-    assert!(beats.starts_with("B beats A (Holm p"), "{beats}");
+    assert!(
+        beats.starts_with("B beats A — valid however often you look (Holm p"),
+        "{beats}"
+    );
     let worse = browser.text(&cell("pricing", "C", "verdict")).await;
-    assert!(worse.starts_with("C is worse than A (Holm p"), "{worse}");
+    assert!(
+        worse.starts_with("C is worse than A — valid however often you look (Holm p"),
+        "{worse}"
+    );
     // Holm only where there are several treatments.
     assert_eq!(
         browser
@@ -114,10 +128,15 @@ async fn the_dashboard_asks_for_the_token_then_shows_counts_verdicts_and_a_chart
         3
     );
     // One bar per variant, each with an error bar and its two caps.
-    let bars = r#"[data-experiment="pricing"] svg.chart g[data-variant]"#;
+    let bars = r#"[data-experiment="pricing"] svg.rate-chart g[data-variant]"#;
     assert_eq!(browser.count(bars).await, 3);
-    let whiskers = r#"[data-experiment="pricing"] svg.chart g[data-variant="B"] line.ci"#;
+    let whiskers = r#"[data-experiment="pricing"] svg.rate-chart g[data-variant="B"] line.ci"#;
     assert_eq!(browser.count(whiskers).await, 3);
+    // The lift chart: one interval per treatment, none for the control.
+    let lifts = r#"[data-experiment="pricing"] svg.lift-chart g[data-variant]"#;
+    assert_eq!(browser.count(lifts).await, 2);
+    let interval = r#"[data-experiment="pricing"] svg.lift-chart g[data-variant="C"] line.lift-ci"#;
+    assert_eq!(browser.count(interval).await, 3);
     let updated = browser.text("#updated").await;
     assert!(is_clock_stamp(&updated), "{updated}");
     browser.screenshot("dashboard").await;
@@ -167,6 +186,63 @@ async fn without_an_admin_token_configured_the_dashboard_shows_results_without_a
     );
     assert!(!browser.displayed("#token-form").await);
     browser.screenshot("dashboard-srm").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_fixed_plan_shows_its_progress_and_the_time_left_then_its_verdict() {
+    let Some(driver) = driver::start().await else {
+        return;
+    };
+    let fixed = DEMO.patched(
+        "default = true",
+        "default = true\nanalysis = \"fixed\"\nsample_size = 1000",
+    );
+    let app = spawn_app_from(&format!("{BASE}\n{fixed}"), None).await;
+    // 500 participants in the last hour: 250 per arm, a quarter of the plan.
+    let an_hour_ago = splitcast::clock::now_secs() - 3600;
+    let store = app.store.as_ref();
+    seed_at(store, "homepage_cta", "A", 250, 25, an_hour_ago).await;
+    seed_at(store, "homepage_cta", "B", 250, 60, an_hour_ago).await;
+    let browser = driver.browser().await;
+    browser.client.set_window_size(1280, 1200).await.unwrap();
+    browser.open(&app.url("/dashboard"), "#experiments").await;
+    let section = r#"[data-experiment="homepage_cta"]"#;
+    let name = browser.text(&format!("{section} .analysis-name")).await;
+    assert_eq!(
+        name,
+        "Fixed-horizon analysis: judged once each variant has 1,000 participants"
+    );
+    let progress = browser.text(&format!("{section} .progress-text")).await;
+    assert_eq!(
+        progress,
+        "25% of the planned 1,000 per variant · 500 participants per hour so far · about 3 h left"
+    );
+    let fill = format!(r#"{section} .progress-bar[aria-valuenow="25"]"#);
+    assert_eq!(browser.count(&fill).await, 1);
+    // Significant already, but a fixed plan does not peek.
+    assert_eq!(
+        browser.text(&cell("homepage_cta", "B", "verdict")).await,
+        "waiting for the planned sample (25%)"
+    );
+    browser.screenshot("dashboard-fixed").await;
+
+    seed_at(store, "homepage_cta", "A", 750, 75, an_hour_ago).await;
+    seed_at(store, "homepage_cta", "B", 750, 180, an_hour_ago).await;
+    let verdict = browser
+        .text_when(&cell("homepage_cta", "B", "verdict"), |t| {
+            t.contains("beats")
+        })
+        .await;
+    assert!(
+        verdict.starts_with("B beats A at the planned sample (p "),
+        "{verdict}"
+    );
+    let done = browser.text(&format!("{section} .progress-text")).await;
+    assert!(
+        done.ends_with("plan reached: the verdict below is final"),
+        "{done}"
+    );
     browser.close().await;
 }
 
