@@ -20,6 +20,7 @@ pub mod planner;
 pub mod results;
 pub mod routes;
 pub mod session;
+pub mod significance;
 pub mod standard_webhooks;
 pub mod startup;
 pub mod state;

@@ -136,7 +136,7 @@ async fn notify_test(settings: Settings) -> anyhow::Result<ExitCode> {
 async fn open_store(
     settings: &Settings,
 ) -> anyhow::Result<std::sync::Arc<splitcast::store::SqlStore>> {
-    let routing = splitcast::store::NotifyRouting::none();
+    let routing = splitcast::store::no_routing();
     Ok(splitcast::store::open(&settings.storage.url, routing).await?)
 }
 

@@ -6,12 +6,13 @@ use crate::configuration::Settings;
 use crate::metrics::Metrics;
 use crate::notify::digest::DigestWorker;
 use crate::notify::retry::Backoff;
-use crate::notify::significance::SignificanceWatcher;
+use crate::notify::routing::NotifyRouting;
 use crate::notify::worker::DeliveryWorker;
 use crate::routes;
 use crate::session;
+use crate::significance::SignificanceWatcher;
 use crate::state::AppState;
-use crate::store::{self, Backend, EventWriter, NotifyRouting, SqlStore};
+use crate::store::{self, Backend, EventWriter, SqlStore};
 use crate::supervisor::Supervisor;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -40,7 +41,7 @@ impl Application {
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }
-        let routing = NotifyRouting::from_settings(&settings);
+        let routing = std::sync::Arc::new(NotifyRouting::from_settings(&settings));
         let store = store::open(&settings.storage.url, routing)
             .await
             .context("cannot open the store")?;

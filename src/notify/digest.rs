@@ -2,9 +2,11 @@
 //! cluster turns the summed `digest`-policy events into one summary message
 //! per notifier, and only when something happened.
 
+use super::coalesce::{CountItem, summary};
+use super::routing::outbox_row;
+use super::{EventKind, Notification, SummaryReason};
 use crate::clock::now_millis;
-use crate::notify::Notification;
-use crate::store::{SqlStore, StoreError};
+use crate::store::{SqlStore, StoreError, TakenDigest};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +33,17 @@ impl DigestWorker {
             return Ok(None);
         }
         let interval_ms = self.interval.as_millis() as i64;
+        let now_ms = now_millis();
         self.store
-            .take_digest(interval_ms, now_millis(), &self.notifiers)
+            .take_digest(interval_ms, now_ms, |taken| {
+                let digest = compose(taken, now_ms);
+                let rows = self
+                    .notifiers
+                    .iter()
+                    .map(|n| outbox_row(n, &digest))
+                    .collect();
+                (digest, rows)
+            })
             .await
     }
 
@@ -47,4 +58,25 @@ impl DigestWorker {
             }
         }
     }
+}
+
+/// The summary message of a taken digest.
+fn compose(taken: TakenDigest, now_ms: i64) -> Notification {
+    let items = taken.sums.into_iter().map(|sum| -> CountItem {
+        let kind = if sum.event == EventKind::PageView.as_str() {
+            EventKind::PageView
+        } else {
+            EventKind::Conversion
+        };
+        let goal = (!sum.goal.is_empty()).then_some(sum.goal);
+        (sum.experiment, kind, goal, sum.variant, sum.count)
+    });
+    let id = format!("digest-{now_ms}");
+    summary(
+        id,
+        SummaryReason::Digest,
+        taken.since_ms / 1000,
+        now_ms / 1000,
+        items,
+    )
 }

@@ -15,7 +15,7 @@ pub mod notification;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
-pub mod significance;
+pub mod routing;
 pub mod telegram;
 pub mod webhook;
 pub mod worker;

@@ -3,6 +3,7 @@
 //! creation; when the backlog is larger than the rate limit lets through,
 //! it merges every waiting event into one summary with exact counts.
 
+use super::Notification;
 use super::coalesce::{event_items, summary};
 use super::rate_limit::TokenBucket;
 use super::retry::Backoff;
@@ -22,6 +23,13 @@ const MAX_COALESCE: i64 = 10_000;
 const BATCH: u64 = 64;
 /// How often rows are checked against the maximum age.
 const EXPIRY_PERIOD: Duration = Duration::from_secs(60);
+
+/// Claimed rows with their notifications read.
+struct Rows {
+    ids: Vec<i64>,
+    notifications: Vec<Notification>,
+    oldest_created_ms: i64,
+}
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +145,7 @@ impl DeliveryWorker {
                 .claim(&name, now_ms, LEASE_MS, true, MAX_COALESCE)
                 .await?;
             // One message, one token: the rest go back to the cluster's bucket.
+            let claimed = self.read(claimed).await?;
             let used = u64::from(claimed.is_some());
             self.give_back(available - used, now_ms).await?;
             let Some(claimed) = claimed else {
@@ -158,12 +167,41 @@ impl DeliveryWorker {
             .store
             .claim(&name, now_ms, LEASE_MS, false, limit)
             .await?;
+        let claimed = self.read(claimed).await?;
         let used = claimed.as_ref().map_or(0, |c| c.ids.len() as u64);
         self.give_back(available - used, now_ms).await?;
         let Some(claimed) = claimed else {
             return Ok(Outcome::Idle);
         };
         self.send_in_order(claimed).await
+    }
+
+    /// Reads the notifications of claimed rows. A row that cannot be read
+    /// (written by a newer or a broken version) is kept as a dead letter for
+    /// inspection.
+    async fn read(&self, claimed: Option<Claimed>) -> Result<Option<Rows>, StoreError> {
+        let Some(claimed) = claimed else {
+            return Ok(None);
+        };
+        let mut rows = Rows {
+            ids: Vec::with_capacity(claimed.ids.len()),
+            notifications: Vec::with_capacity(claimed.ids.len()),
+            oldest_created_ms: claimed.oldest_created_ms,
+        };
+        for (id, payload) in claimed.ids.into_iter().zip(claimed.payloads) {
+            match serde_json::from_str(&payload) {
+                Ok(notification) => {
+                    rows.ids.push(id);
+                    rows.notifications.push(notification);
+                }
+                Err(e) => {
+                    self.store
+                        .dead_letter(&[id], &format!("unreadable row: {e}"))
+                        .await?
+                }
+            }
+        }
+        Ok((!rows.ids.is_empty()).then_some(rows))
     }
 
     /// Takes up to `want` tokens from the notifier's bucket, which every
@@ -201,7 +239,7 @@ impl DeliveryWorker {
 
     /// Sends claimed rows one message each; the first failure is settled and
     /// the rows after it are given back, so that order is kept.
-    async fn send_in_order(&mut self, claimed: Claimed) -> Result<Outcome, StoreError> {
+    async fn send_in_order(&mut self, claimed: Rows) -> Result<Outcome, StoreError> {
         let mut delivered = Vec::new();
         let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
         while let Some((id, notification)) = rows.next() {
@@ -216,7 +254,7 @@ impl DeliveryWorker {
             self.give_back(rest.len() as u64, now_millis()).await?;
             self.store.complete(&delivered).await?;
             self.count("delivered", delivered.len());
-            let failed = Claimed {
+            let failed = Rows {
                 ids: vec![id],
                 notifications: vec![notification],
                 oldest_created_ms: claimed.oldest_created_ms,
@@ -257,7 +295,7 @@ impl DeliveryWorker {
 
     async fn settle(
         &mut self,
-        claimed: Claimed,
+        claimed: Rows,
         outcome: DeliveryOutcome,
     ) -> Result<Outcome, StoreError> {
         let rows = claimed.ids.len();

@@ -1,25 +1,47 @@
 //! Digests: `digest`-policy events are summed in `digest_counts` as they are
-//! recorded; once per interval, cluster-wide, the sums are taken into one
-//! summary notification per interested notifier.
+//! recorded; once per interval, cluster-wide, the sums are taken and the
+//! rows the caller composes from them are queued, in one transaction.
 
 use super::StoreError;
-use super::routing::enqueue;
+use super::effects::{OutboxRow, enqueue};
 use super::sql::{Backend, SqlStore};
-use crate::notify::coalesce::{CountItem, summary};
-use crate::notify::{EventKind, Notification, SummaryReason};
 
 const SCHEDULE: &str = "digest";
 
+/// One digest sum taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestSum {
+    /// Experiment name.
+    pub experiment: String,
+    /// Variant name.
+    pub variant: String,
+    /// The event kind, as routing recorded it (`page_view`, `conversion`).
+    pub event: String,
+    /// The goal of a conversion, empty otherwise.
+    pub goal: String,
+    /// How many events.
+    pub count: u64,
+}
+
+/// What a taken digest is: the interval it covers and its sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenDigest {
+    /// When the previous digest was taken, unix ms.
+    pub since_ms: i64,
+    /// The sums, none zero.
+    pub sums: Vec<DigestSum>,
+}
+
 impl SqlStore {
     /// If a digest is due (no instance took one in the last `interval_ms`)
-    /// and something happened, moves the sums into one summary row per
-    /// notifier in `notifiers`, atomically, and returns the summary.
-    pub async fn take_digest(
+    /// and something happened, takes the sums and queues the rows `compose`
+    /// makes of them, atomically; returns what `compose` returned.
+    pub async fn take_digest<T>(
         &self,
         interval_ms: i64,
         now_ms: i64,
-        notifiers: &[String],
-    ) -> Result<Option<Notification>, StoreError> {
+        compose: impl FnOnce(TakenDigest) -> (T, Vec<OutboxRow>),
+    ) -> Result<Option<T>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO schedules (name, last_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -57,7 +79,7 @@ impl SqlStore {
             tx.commit().await?;
             return Ok(None);
         }
-        let mut items: Vec<CountItem> = Vec::with_capacity(rows.len());
+        let mut sums = Vec::with_capacity(rows.len());
         for (experiment, variant, event, goal, count) in rows {
             // Subtract what was taken: events recorded meanwhile stay for the next digest.
             sqlx::query(
@@ -71,21 +93,23 @@ impl SqlStore {
             .bind(count)
             .execute(&mut *tx)
             .await?;
-            let kind = if event == EventKind::PageView.as_str() {
-                EventKind::PageView
-            } else {
-                EventKind::Conversion
-            };
-            let goal = (!goal.is_empty()).then_some(goal);
-            items.push((experiment, kind, goal, variant, count.max(0) as u64));
+            sums.push(DigestSum {
+                experiment,
+                variant,
+                event,
+                goal,
+                count: count.max(0) as u64,
+            });
         }
-        let id = format!("digest-{now_ms}");
-        let digest = summary(id, SummaryReason::Digest, last / 1000, now_ms / 1000, items);
-        for notifier in notifiers {
-            enqueue(&mut tx, notifier, &digest).await?;
+        let (taken, rows) = compose(TakenDigest {
+            since_ms: last,
+            sums,
+        });
+        for row in &rows {
+            enqueue(&mut tx, row).await?;
         }
         tx.commit().await?;
         self.outbox_wake.notify_waiters();
-        Ok(Some(digest))
+        Ok(Some(taken))
     }
 }

@@ -5,20 +5,21 @@
 
 mod bulk;
 mod digest;
+mod effects;
 mod increments;
 mod outbox;
 mod postgres;
 mod rate_buckets;
-mod routing;
 mod sql;
 mod sqlite;
 mod sqlite_writes;
 mod verdicts;
 mod writer;
 
+pub use digest::{DigestSum, TakenDigest};
+pub use effects::{Effects, OutboxRow, Routing, no_routing};
 pub use outbox::{Claimed, DeadLetter};
 pub use rate_buckets::Bucket;
-pub use routing::NotifyRouting;
 pub use sql::{Backend, SqlStore};
 pub use verdicts::Comparison;
 pub use writer::EventWriter;
@@ -223,7 +224,10 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store named by `url` and runs its migrations.
-pub async fn open(url: &SecretString, routing: NotifyRouting) -> Result<Arc<SqlStore>, StoreError> {
+pub async fn open(
+    url: &SecretString,
+    routing: Arc<dyn Routing>,
+) -> Result<Arc<SqlStore>, StoreError> {
     sqlx::any::install_default_drivers();
     let store = match StorageUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))? {
         StorageUrl::Sqlite { path, synchronous } => {

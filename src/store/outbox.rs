@@ -4,17 +4,16 @@
 //! kept as dead letters otherwise.
 
 use super::StoreError;
-use super::routing::enqueue;
+use super::effects::{OutboxRow, enqueue};
 use super::sql::{Backend, SqlStore};
-use crate::notify::Notification;
 
 /// Rows claimed for one delivery attempt.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     /// Row ids, oldest first.
     pub ids: Vec<i64>,
-    /// Their notifications, in the same order.
-    pub notifications: Vec<Notification>,
+    /// Their payloads (serialised notifications), in the same order.
+    pub payloads: Vec<String>,
     /// Creation time of the oldest row, unix ms.
     pub oldest_created_ms: i64,
 }
@@ -76,25 +75,16 @@ impl SqlStore {
             return Ok(None);
         }
         rows.sort_by_key(|r| r.0);
-        let mut claimed = Claimed {
-            ids: Vec::with_capacity(rows.len()),
-            notifications: Vec::with_capacity(rows.len()),
-            oldest_created_ms: rows.iter().map(|r| r.2).min().unwrap_or(now_ms),
-        };
-        for (id, text, _) in rows {
-            match serde_json::from_str(&text) {
-                Ok(notification) => {
-                    claimed.ids.push(id);
-                    claimed.notifications.push(notification);
-                }
-                // Written by a newer or broken version: keep it for inspection.
-                Err(e) => {
-                    self.dead_letter(&[id], &format!("unreadable row: {e}"))
-                        .await?
-                }
-            }
-        }
-        Ok((!claimed.ids.is_empty()).then_some(claimed))
+        let oldest_created_ms = rows.iter().map(|r| r.2).min().unwrap_or(now_ms);
+        let (ids, payloads) = rows
+            .into_iter()
+            .map(|(id, payload, _)| (id, payload))
+            .unzip();
+        Ok(Some(Claimed {
+            ids,
+            payloads,
+            oldest_created_ms,
+        }))
     }
 
     /// Due, unclaimed pending event rows of `notifier` (the backlog),
@@ -256,14 +246,10 @@ impl SqlStore {
         Ok(result.rows_affected())
     }
 
-    /// Adds a notification for `notifier` outside an event transaction.
-    pub async fn enqueue(
-        &self,
-        notifier: &str,
-        notification: &Notification,
-    ) -> Result<(), StoreError> {
+    /// Adds an outbox row outside an event transaction.
+    pub async fn enqueue(&self, row: &OutboxRow) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
-        enqueue(&mut conn, notifier, notification).await?;
+        enqueue(&mut conn, row).await?;
         self.outbox_wake.notify_waiters();
         Ok(())
     }

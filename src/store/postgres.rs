@@ -1,12 +1,13 @@
 //! PostgreSQL, for several instances sharing one state.
 
 use super::StoreError;
-use super::routing::NotifyRouting;
+use super::effects::Routing;
 use super::sql::{Backend, SqlStore};
 use sqlx::any::AnyPoolOptions;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) async fn open(url: &str, routing: NotifyRouting) -> Result<SqlStore, StoreError> {
+pub(super) async fn open(url: &str, routing: Arc<dyn Routing>) -> Result<SqlStore, StoreError> {
     let pool = AnyPoolOptions::new()
         .max_connections(10)
         // A database that is down must cost a request about a second, not

@@ -2,8 +2,8 @@
 //! driver: the statements below are valid on both (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`).
 
+use super::effects::{Effects, Routing, write_effects};
 use super::increments::{Increments, count};
-use super::routing::{Effects, NotifyRouting, write_effects};
 use super::sqlite_writes::SqliteWrites;
 use super::{Action, Applied, Counter, DeliveryId, Event, Store, StoreError, Write, Written};
 use sqlx::AnyConnection;
@@ -26,7 +26,7 @@ pub enum Backend {
 pub struct SqlStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
-    pub(super) routing: NotifyRouting,
+    pub(super) routing: Arc<dyn Routing>,
     /// Woken after a commit that added outbox rows, so workers need not poll.
     pub(super) outbox_wake: Arc<Notify>,
     /// On SQLite, the writer's own connection: every event write goes
@@ -50,7 +50,7 @@ impl SqlStore {
         self.outbox_wake.clone()
     }
 
-    pub(super) fn new(pool: AnyPool, backend: Backend, routing: NotifyRouting) -> Self {
+    pub(super) fn new(pool: AnyPool, backend: Backend, routing: Arc<dyn Routing>) -> Self {
         Self {
             pool,
             backend,

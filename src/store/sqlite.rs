@@ -6,7 +6,7 @@
 //! survives the process being killed, not the machine losing power.
 
 use super::StoreError;
-use super::routing::NotifyRouting;
+use super::effects::Routing;
 use super::sql::{Backend, SqlStore};
 use super::sqlite_writes::SqliteWrites;
 use crate::configuration::Synchronous;
@@ -19,7 +19,7 @@ use std::time::Duration;
 pub(super) async fn open(
     path: &str,
     synchronous: Synchronous,
-    routing: NotifyRouting,
+    routing: Arc<dyn Routing>,
 ) -> Result<SqlStore, StoreError> {
     let sync = synchronous;
     let synchronous = synchronous.pragma();

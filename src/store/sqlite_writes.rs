@@ -5,8 +5,8 @@
 //! one wake-up of the thread and one fsync. The rules are those of the SQL
 //! store (`sql.rs`), statement for statement.
 
+use super::effects::{Effects, Routing};
 use super::increments::{Increments, count};
-use super::routing::{Effects, NotifyRouting};
 use super::{Action, Applied, DeliveryId, Event, StoreError, Write, Written};
 use crate::configuration::Synchronous;
 use rusqlite::{Connection, Transaction, params};
@@ -19,7 +19,7 @@ pub struct SqliteWrites {
     connection: Connection,
     path: PathBuf,
     synchronous: Synchronous,
-    routing: NotifyRouting,
+    routing: Arc<dyn Routing>,
     outbox_wake: Arc<Notify>,
 }
 
@@ -47,7 +47,7 @@ impl SqliteWrites {
     pub(super) fn open(
         path: PathBuf,
         synchronous: Synchronous,
-        routing: NotifyRouting,
+        routing: Arc<dyn Routing>,
         outbox_wake: Arc<Notify>,
     ) -> Result<Self, StoreError> {
         Ok(Self {
@@ -258,7 +258,7 @@ fn write_effects(tx: &Transaction, effects: Effects) -> Result<bool, StoreError>
     for row in &effects.outbox {
         insert.execute(params![
             row.notifier,
-            row.notification,
+            row.payload,
             i64::from(row.is_event),
             now
         ])?;

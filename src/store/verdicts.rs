@@ -2,9 +2,8 @@
 //! queued in one transaction, and only by the instance whose write made it.
 
 use super::StoreError;
-use super::routing::enqueue;
+use super::effects::{OutboxRow, enqueue};
 use super::sql::SqlStore;
-use crate::notify::Notification;
 
 /// One comparison of a variant with the control on a goal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +19,13 @@ pub struct Comparison<'a> {
 impl SqlStore {
     /// Records that `comparison`'s verdict is announced. The first time (a
     /// row left as not significant by an older version counts as not yet
-    /// announced) queues `notification` for every name in `notifiers` and
+    /// announced) queues `rows` (the announcement, per notifier) and
     /// returns true; afterwards it does nothing and returns false, on every
     /// instance of a cluster. A verdict is never taken back.
     pub async fn record_verdict(
         &self,
         comparison: &Comparison<'_>,
-        notification: &Notification,
-        notifiers: &[String],
+        rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let announced = sqlx::query(
@@ -43,8 +41,8 @@ impl SqlStore {
         .rows_affected()
             == 1;
         if announced {
-            for notifier in notifiers {
-                enqueue(&mut tx, notifier, notification).await?;
+            for row in rows {
+                enqueue(&mut tx, row).await?;
             }
         }
         tx.commit().await?;

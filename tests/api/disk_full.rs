@@ -175,7 +175,7 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_commit_and_recovers_without
 
     let store = splitcast::store::open(
         &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::NotifyRouting::none(),
+        splitcast::store::no_routing(),
     )
     .await
     .unwrap();

@@ -140,7 +140,7 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
 
     let store = splitcast::store::open(
         &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::NotifyRouting::none(),
+        splitcast::store::no_routing(),
     )
     .await
     .unwrap();
@@ -269,7 +269,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
     assert!(status.success(), "{status:?}");
     let store = splitcast::store::open(
         &format!("sqlite://{}", dir.path().join("t.db").display()).into(),
-        splitcast::store::NotifyRouting::none(),
+        splitcast::store::no_routing(),
     )
     .await
     .unwrap();
@@ -282,18 +282,21 @@ async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
 
 #[tokio::test]
 async fn the_sqlite_url_takes_only_the_synchronous_option() {
-    use splitcast::store::{NotifyRouting, Store};
+    use splitcast::store::Store;
     let dir = tempfile::tempdir().unwrap();
     let base = format!("sqlite://{}", dir.path().join("s.db").display());
     for ok in ["", "?synchronous=full", "?synchronous=normal"] {
-        let store = splitcast::store::open(&format!("{base}{ok}").into(), NotifyRouting::none())
-            .await
-            .unwrap();
+        let store = splitcast::store::open(
+            &format!("{base}{ok}").into(),
+            splitcast::store::no_routing(),
+        )
+        .await
+        .unwrap();
         store.ping().await.unwrap();
     }
     let error = splitcast::store::open(
         &format!("{base}?cache=shared").into(),
-        NotifyRouting::none(),
+        splitcast::store::no_routing(),
     )
     .await
     .expect_err("an unknown option is refused");

@@ -41,7 +41,7 @@ async fn notify_test_prints_each_outcome_and_exits_1_when_one_fails() {
         "sqlite://{}",
         dir.path().join("data/splitcast.db").display()
     );
-    let store = splitcast::store::open(&db.into(), splitcast::store::NotifyRouting::none())
+    let store = splitcast::store::open(&db.into(), splitcast::store::no_routing())
         .await
         .unwrap();
     store.pause("blip", "401 Unauthorized", 0).await.unwrap();

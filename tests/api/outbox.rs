@@ -6,10 +6,11 @@ use crate::helpers::received_bodies;
 use serde_json::json;
 use splitcast::notify::bliphq::{BlipNotifier, BlipSettings};
 use splitcast::notify::retry::Backoff;
+use splitcast::notify::routing::outbox_row;
 use splitcast::notify::telegram::{TelegramNotifier, TelegramSettings};
 use splitcast::notify::worker::{DeliveryWorker, Outcome};
 use splitcast::notify::{EventKind, Notification, Notifier};
-use splitcast::store::{NotifyRouting, SqlStore};
+use splitcast::store::SqlStore;
 use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::method;
@@ -20,7 +21,7 @@ const TOKEN: &str = "123456789:AAH-outbox-test-token";
 async fn store() -> (Arc<SqlStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("outbox.db").display());
-    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+    let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
         .await
         .unwrap();
     (store, dir)
@@ -106,7 +107,10 @@ async fn a_delivered_row_leaves_the_outbox_and_an_empty_outbox_is_idle() {
         .expect(1)
         .mount(&server)
         .await;
-    store.enqueue("blip", &conversion(1, "B")).await.unwrap();
+    store
+        .enqueue(&outbox_row("blip", &conversion(1, "B")))
+        .await
+        .unwrap();
     let mut w = worker(blip(&server), &store, None);
     assert_eq!(
         w.try_deliver_next().await.unwrap(),
@@ -136,7 +140,7 @@ async fn telegrams_retry_after_is_honoured_never_earlier() {
         .mount(&server)
         .await;
     store
-        .enqueue("team_chat", &conversion(1, "A"))
+        .enqueue(&outbox_row("team_chat", &conversion(1, "A")))
         .await
         .unwrap();
     let mut w = worker(telegram(&server), &store, None);
@@ -164,7 +168,10 @@ async fn server_errors_are_retried_with_backoff_until_delivered() {
         .respond_with(ok())
         .mount(&server)
         .await;
-    store.enqueue("blip", &conversion(1, "A")).await.unwrap();
+    store
+        .enqueue(&outbox_row("blip", &conversion(1, "A")))
+        .await
+        .unwrap();
     let mut w = worker(blip(&server), &store, None);
     let mut outcomes = Vec::new();
     for _ in 0..1000 {
@@ -196,7 +203,7 @@ async fn a_permanent_error_dead_letters_the_row_which_can_be_requeued() {
     )
     .await;
     store
-        .enqueue("team_chat", &conversion(1, "A"))
+        .enqueue(&outbox_row("team_chat", &conversion(1, "A")))
         .await
         .unwrap();
     let mut w = worker(telegram(&server), &store, None);
@@ -241,11 +248,11 @@ async fn rejected_credentials_pause_the_notifier_and_keep_its_rows() {
     )
     .await;
     store
-        .enqueue("team_chat", &conversion(1, "A"))
+        .enqueue(&outbox_row("team_chat", &conversion(1, "A")))
         .await
         .unwrap();
     store
-        .enqueue("team_chat", &conversion(2, "B"))
+        .enqueue(&outbox_row("team_chat", &conversion(2, "B")))
         .await
         .unwrap();
     let mut w = worker(telegram(&server), &store, None);
@@ -276,7 +283,7 @@ async fn a_migrated_telegram_chat_is_followed() {
     )
     .await;
     store
-        .enqueue("team_chat", &conversion(1, "A"))
+        .enqueue(&outbox_row("team_chat", &conversion(1, "A")))
         .await
         .unwrap();
     let mut w = worker(telegram(&server), &store, None);
@@ -299,7 +306,10 @@ async fn a_backlog_larger_than_the_rate_allows_is_merged_into_one_summary_with_e
         .await;
     for n in 0..37 {
         store
-            .enqueue("blip", &conversion(n, if n < 15 { "A" } else { "B" }))
+            .enqueue(&outbox_row(
+                "blip",
+                &conversion(n, if n < 15 { "A" } else { "B" }),
+            ))
             .await
             .unwrap();
     }
@@ -327,7 +337,10 @@ async fn a_small_backlog_within_the_burst_goes_out_one_by_one_then_the_rate_limi
         .mount(&server)
         .await;
     for n in 0..5 {
-        store.enqueue("blip", &conversion(n, "A")).await.unwrap();
+        store
+            .enqueue(&outbox_row("blip", &conversion(n, "A")))
+            .await
+            .unwrap();
     }
     let mut w = worker(blip(&server), &store, Some(1));
     assert_eq!(
@@ -338,7 +351,10 @@ async fn a_small_backlog_within_the_burst_goes_out_one_by_one_then_the_rate_limi
     for body in received_bodies(&server).await {
         assert_eq!(body["message"], "A/B Test Event: conversion");
     }
-    store.enqueue("blip", &conversion(9, "A")).await.unwrap();
+    store
+        .enqueue(&outbox_row("blip", &conversion(9, "A")))
+        .await
+        .unwrap();
     assert!(
         matches!(w.try_deliver_next().await.unwrap(), Outcome::Waiting { wait } if wait > Duration::from_secs(50))
     );
@@ -349,7 +365,10 @@ async fn a_small_backlog_within_the_burst_goes_out_one_by_one_then_the_rate_limi
 async fn rows_older_than_the_maximum_age_are_dead_lettered() {
     let (store, _dir) = store().await;
     let server = MockServer::start().await;
-    store.enqueue("blip", &conversion(1, "A")).await.unwrap();
+    store
+        .enqueue(&outbox_row("blip", &conversion(1, "A")))
+        .await
+        .unwrap();
     let backoff = Backoff::default();
     let mut w = DeliveryWorker::new(
         blip(&server),
@@ -390,7 +409,10 @@ async fn a_failure_in_the_middle_of_a_batch_keeps_the_order_of_what_follows() {
     answers_once_then_ok(&server, ResponseTemplate::new(500)).await;
     for n in 0..3 {
         store
-            .enqueue("blip", &conversion(n, if n == 2 { "B" } else { "A" }))
+            .enqueue(&outbox_row(
+                "blip",
+                &conversion(n, if n == 2 { "B" } else { "A" }),
+            ))
             .await
             .unwrap();
     }

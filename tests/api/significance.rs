@@ -4,8 +4,8 @@ use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, seed, spawn_app_from, wait_until};
 use splitcast::configuration::Settings;
 use splitcast::notify::Notification;
-use splitcast::notify::significance::SignificanceWatcher;
-use splitcast::store::{NotifyRouting, SqlStore};
+use splitcast::significance::SignificanceWatcher;
+use splitcast::store::SqlStore;
 use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::method;
@@ -24,7 +24,7 @@ fn texts(queued: &[Notification]) -> Vec<String> {
 async fn watcher_for(config: &str) -> (tempfile::TempDir, Arc<SqlStore>, SignificanceWatcher) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("v.db").display());
-    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+    let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
         .await
         .unwrap();
     let settings = Settings::from_toml(&format!("{BASE}\n{config}")).unwrap();
@@ -155,7 +155,7 @@ async fn two_instances_on_one_postgres_announce_a_verdict_once() {
         return;
     };
     let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
-    let store = splitcast::store::open(&url.into(), NotifyRouting::none())
+    let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
         .await
         .unwrap();
     let watcher = || {

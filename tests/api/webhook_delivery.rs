@@ -256,7 +256,7 @@ async fn kill_mid_batch_then_retry(storage_url: &str) {
     }
     let store = splitcast::store::open(
         &storage_url.to_owned().into(),
-        splitcast::store::NotifyRouting::none(),
+        splitcast::store::no_routing(),
     )
     .await
     .unwrap();

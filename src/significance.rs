@@ -8,6 +8,7 @@
 use crate::analysis::Verdict;
 use crate::experiment::{Analysis, Experiment, Experiments, Status};
 use crate::notify::Notification;
+use crate::notify::routing::outbox_row;
 use crate::results::{Context, GoalReport, VariantReport, build};
 use crate::store::{Comparison, SqlStore, Store, StoreError};
 use std::sync::Arc;
@@ -82,7 +83,7 @@ impl SignificanceWatcher {
                     let notification = message(experiment, goal, control, variant, verdict);
                     if self
                         .store
-                        .record_verdict(&comparison, &notification, &self.notifiers)
+                        .record_verdict(&comparison, &rows(&self.notifiers, &notification))
                         .await?
                     {
                         queued.push(notification);
@@ -173,6 +174,14 @@ fn message(
         p_value: p,
         significant: verdict.is_significant(),
     }
+}
+
+/// The announcement's outbox row for each notifier.
+fn rows(notifiers: &[String], notification: &Notification) -> Vec<crate::store::OutboxRow> {
+    notifiers
+        .iter()
+        .map(|n| outbox_row(n, notification))
+        .collect()
 }
 
 #[cfg(test)]
