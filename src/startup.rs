@@ -49,6 +49,10 @@ impl Application {
         let (writer, writer_loop) =
             EventWriter::for_store(store.clone()).context("cannot start the event writer")?;
         tasks.spawn("event writer", writer_loop);
+        if store.backend() == Backend::Sqlite {
+            let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
+            tasks.spawn("WAL checkpointer", checkpoints);
+        }
         let metrics = Metrics::new();
         start_notification_workers(&settings, &store, &metrics, &mut tasks).await?;
         let address = (settings.server.host.as_str(), settings.server.port);

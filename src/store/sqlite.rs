@@ -30,6 +30,9 @@ pub(super) async fn open(
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", parent.display())))?;
     }
+    // The pool (reads, the outbox) never checkpoints at its commits: its
+    // checkpoints raced the writer's and did not let the WAL start over; the
+    // writer and the checkpoint loop do it.
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         // A local file needs no liveness ping per checkout; it is one more driver round trip per batch.
@@ -39,7 +42,8 @@ pub(super) async fn open(
             Box::pin(async move {
                 let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0;"
                 );
                 conn.execute(pragmas.as_str()).await?;
                 Ok(())
@@ -52,4 +56,29 @@ pub(super) async fn open(
     let writes = SqliteWrites::open(path.into(), sync, routing, store.outbox_wake.clone())?;
     store.sqlite_writes = Some(Arc::new(Mutex::new(writes)));
     Ok(store)
+}
+
+impl SqlStore {
+    /// Copies committed WAL frames into the database file without blocking
+    /// the writer (`PASSIVE`): while no events arrive, the writer does not
+    /// checkpoint, and the outbox's own commits would grow the WAL. A no-op
+    /// on PostgreSQL. One step of the checkpoint loop the application runs.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints every `period`, forever.
+    pub async fn checkpoint_loop(self: Arc<Self>, period: Duration) {
+        loop {
+            tokio::time::sleep(period).await;
+            if let Err(error) = self.checkpoint().await {
+                tracing::warn!(error = ?error, "WAL checkpoint failed; retrying later");
+            }
+        }
+    }
 }

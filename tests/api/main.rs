@@ -24,5 +24,6 @@ mod sessions;
 mod significance;
 mod store_down;
 mod tracking;
+mod wal_size;
 mod webhook;
 mod webhook_delivery;
