@@ -23,7 +23,7 @@ use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing_actix_web::TracingLogger;
+use tracing::Instrument;
 
 /// A bound, ready-to-run splitcast server and the background tasks it
 /// owns: the event writer and the notification loops.
@@ -73,22 +73,25 @@ impl Application {
             let settings = &state.settings;
             let metrics = state.metrics.clone();
             App::new()
-                .wrap_fn(move |req, service| {
-                    let in_flight = metrics.start_request();
-                    let answer = service.call(req);
-                    async move {
-                        let answer = answer.await;
-                        drop(in_flight);
-                        answer
-                    }
-                })
                 .wrap(session::middleware(&settings.session))
                 .wrap(Condition::new(
                     !settings.server.cors_allowed_origins.is_empty(),
                     cors(&settings.server.cors_allowed_origins),
                 ))
                 .wrap(routes::json_errors::middleware())
-                .wrap(TracingLogger::default())
+                // Outermost: the request's span covers every middleware, and
+                // the in-flight count every request a graceful stop waits for.
+                .wrap_fn(move |req, service| {
+                    let in_flight = metrics.start_request();
+                    let span = crate::telemetry::request_span(req.method(), req.path());
+                    let answer = span.in_scope(|| service.call(req));
+                    async move {
+                        let answer = answer.await;
+                        drop(in_flight);
+                        answer
+                    }
+                    .instrument(span)
+                })
                 .app_data(state.clone())
                 .app_data(routes::query_config())
                 .configure(routes::configure)

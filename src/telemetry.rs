@@ -31,3 +31,11 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// The span of one HTTP request: its method and path, so that a line logged
+/// while handling it says which request it was. Deliberately small:
+/// tracing-actix-web's root span (a random request id, the client address,
+/// a dozen fields) cost several percent of a returning visitor's request.
+pub fn request_span(method: &actix_web::http::Method, path: &str) -> tracing::Span {
+    tracing::info_span!("request", %method, path)
+}

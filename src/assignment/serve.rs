@@ -24,6 +24,17 @@ pub fn uncounted_reason(
     experiment: &Experiment,
     force: Option<&str>,
 ) -> Result<Option<(&'static str, usize)>, ApiError> {
+    if let Some(reason) = not_counting(experiment, force)? {
+        return Ok(Some(reason));
+    }
+    Ok(bot(state, req, experiment))
+}
+
+/// Served uncounted whoever asks: a preview, or an experiment not running.
+fn not_counting(
+    experiment: &Experiment,
+    force: Option<&str>,
+) -> Result<Option<(&'static str, usize)>, ApiError> {
     if let Some(force) = force {
         let index = experiment
             .variant_index(force)
@@ -37,11 +48,19 @@ pub fn uncounted_reason(
         };
         return Ok(Some((reason, fixed)));
     }
-    if state.is_bot(req) {
-        state.metrics.bot_requests.inc();
-        return Ok(Some(("bot", experiment.control)));
-    }
     Ok(None)
+}
+
+/// A bot is served the control, never counted.
+fn bot(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    experiment: &Experiment,
+) -> Option<(&'static str, usize)> {
+    state.is_bot(req).then(|| {
+        state.metrics.bot_requests.inc();
+        ("bot", experiment.control)
+    })
 }
 
 /// The counting unit of a visitor: the `X-User-Id` of this request (which the
@@ -73,7 +92,7 @@ pub async fn serve<'a>(
         .get(experiment_name)
         .ok_or_else(|| ApiError::UnknownExperiment(experiment_name.unwrap_or_default().into()))?;
     let user = UserId::from_request(req)?;
-    if let Some((reason, variant)) = uncounted_reason(state, req, experiment, force)? {
+    if let Some((reason, variant)) = not_counting(experiment, force)? {
         state.metrics.uncounted.with_label_values(&[reason]).inc();
         return Ok(Served {
             experiment,
@@ -100,6 +119,16 @@ pub async fn serve<'a>(
         (_, Some(computed)) => computed,
         (None, None) => decide(experiment, &unit),
     };
+    // Checked only before an enrolment: a visitor whose cookie holds an
+    // assignment was a counted browser already, and the user-agent list is
+    // the most expensive check of a returning visitor's request.
+    if let Some((reason, variant)) = bot(state, req, experiment) {
+        state.metrics.uncounted.with_label_values(&[reason]).inc();
+        return Ok(Served {
+            experiment,
+            variant,
+        });
+    }
     if req.method() == actix_web::http::Method::HEAD {
         // A HEAD request renders no page, so it enrols nobody.
         state.metrics.uncounted.with_label_values(&["head"]).inc();

@@ -106,6 +106,14 @@ impl DeliveryWorker {
         self.notifier.name()
     }
 
+    /// Logs once per pause why the notifier stopped and what to do.
+    fn log_paused(&mut self, reason: &str) {
+        if !self.paused_logged {
+            tracing::error!(notifier = %self.name(), %reason, "notifier paused: its credentials were rejected; fix them, then restart or run `splitcast notify-test`");
+            self.paused_logged = true;
+        }
+    }
+
     fn count(&self, outcome: &str, by: usize) {
         self.metrics
             .notifications
@@ -118,10 +126,7 @@ impl DeliveryWorker {
     pub async fn try_deliver_next(&mut self) -> Result<Outcome, StoreError> {
         let name = self.name().to_owned();
         if let Some(reason) = self.store.paused(&name).await? {
-            if !self.paused_logged {
-                tracing::error!(notifier = %name, %reason, "notifier paused: its credentials were rejected; fix them, then restart or run `splitcast notify-test`");
-                self.paused_logged = true;
-            }
+            self.log_paused(&reason);
             return Ok(Outcome::Paused);
         }
         self.paused_logged = false;
@@ -332,6 +337,9 @@ impl DeliveryWorker {
                 self.store.release(&claimed.ids).await?;
                 self.store.pause(&name, &reason, now_millis()).await?;
                 self.count("paused", 1);
+                // Said when it happens, not at the next step: a process that
+                // stops meanwhile would otherwise never tell.
+                self.log_paused(&reason);
                 Ok(Outcome::Paused)
             }
             DeliveryOutcome::ChatMigrated { new_chat_id } => {
