@@ -4,7 +4,7 @@
 //! back. Runs the real binary on a 2 MB tmpfs (needs root to mount; skips
 //! with a reason elsewhere, fails under `CI`).
 
-use crate::durability::{Server, start_server_with};
+use crate::durability::{Server, assert_none_lost, start_server_with};
 use crate::helpers::Patch;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -173,21 +173,5 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_commit_and_recovers_without
     }
     server.kill();
 
-    let store = splitcast::store::open(
-        &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::no_routing(),
-    )
-    .await
-    .unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let stored: HashSet<String> = stored.into_iter().collect();
-    let lost: Vec<&String> = acked.difference(&stored).collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged conversions lost: {lost:?}",
-        lost.len()
-    );
+    assert_none_lost(&db, &acked).await;
 }

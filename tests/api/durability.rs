@@ -31,6 +31,32 @@ impl Server {
     }
 }
 
+/// Reopens the SQLite file `db` and asserts that every unit in `acked`
+/// (answered 2xx) has its conversion stored; returns the store.
+pub async fn assert_none_lost(
+    db: &std::path::Path,
+    acked: &HashSet<String>,
+) -> std::sync::Arc<splitcast::store::SqlStore> {
+    let store = splitcast::store::open(
+        &format!("sqlite://{}", db.display()).into(),
+        splitcast::store::no_routing(),
+    )
+    .await
+    .unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let stored: HashSet<String> = stored.into_iter().collect();
+    let lost: Vec<&String> = acked.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged conversions lost: {lost:?}",
+        lost.len()
+    );
+    store
+}
+
 /// Starts the binary and returns it once it logged its port.
 pub fn start_server(config_path: &std::path::Path, workdir: &std::path::Path) -> Server {
     start_server_with(config_path, workdir, &[])
@@ -138,23 +164,7 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     assert_eq!(ready.status(), 200);
     restarted.kill();
 
-    let store = splitcast::store::open(
-        &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::no_routing(),
-    )
-    .await
-    .unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let stored: HashSet<String> = stored.into_iter().collect();
-    let lost: Vec<&String> = acked.difference(&stored).collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged conversions lost: {lost:?}",
-        lost.len()
-    );
+    let store = assert_none_lost(&db, &acked).await;
     let participants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM participants")
         .fetch_one(store.pool())
         .await
