@@ -66,7 +66,8 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
     let relay = Relay::start("127.0.0.1:5432").await;
     let relayed = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
     assert_ne!(relayed, url, "the test database URL names 127.0.0.1:5432");
-    let app = spawn_app_from(&format!("{BASE}\n{DEMO}"), Some(relayed)).await;
+    let config = format!("{BASE}\n[ingest]\ntoken = \"down-test-token\"\n{DEMO}");
+    let app = spawn_app_from(&config, Some(relayed)).await;
     let returning = browser();
     let kept = crate::helpers::served_variant(&returning, app.url("/get_content")).await;
 
@@ -86,6 +87,39 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
     assert_eq!(error_code(track, 503).await, "store_unavailable");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(error_code(ready, 503).await, "store_unavailable");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(2),
+        "readyz took {:?}",
+        stopped.elapsed()
+    );
+    let started = Instant::now();
+    let webhook = app
+        .client
+        .post(app.url("/webhook"))
+        .bearer_auth("down-test-token")
+        .json(&serde_json::json!({"user_id": "u1", "version": "B"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(webhook.headers()["retry-after"], "1");
+    assert_eq!(error_code(webhook, 503).await, "store_unavailable");
+    let variant: serde_json::Value = browser()
+        .get(app.url("/variant"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        variant["variant"], "A",
+        "a new visitor's /variant: the control"
+    );
     for _ in 0..5 {
         let started = Instant::now();
         let response = browser().get(app.url("/get_content")).send().await.unwrap();
@@ -109,7 +143,7 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
     );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains(r#"splitcast_uncounted_requests_total{reason="store_unavailable"} 5"#),
+        metrics.contains(r#"splitcast_uncounted_requests_total{reason="store_unavailable"} 6"#),
         "{metrics}"
     );
     let view = returning.post(app.url("/track_view")).send().await.unwrap();
