@@ -33,6 +33,9 @@ pub struct DeadLetter {
     pub last_error: String,
 }
 
+/// The most rows one claim statement takes.
+const CLAIM_CHUNK: i64 = 500;
+
 /// `$first, $first+1, ...` for `count` ids.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -43,7 +46,10 @@ fn placeholders(first: usize, count: usize) -> String {
 
 impl SqlStore {
     /// Claims up to `limit` due, unclaimed pending rows of `notifier` (only
-    /// event rows when `events_only`) for `lease_ms`.
+    /// event rows when `events_only`) for `lease_ms`, oldest first. A large
+    /// claim is taken [`CLAIM_CHUNK`] rows per statement: on SQLite each
+    /// statement holds the one write lock, and ten thousand rows at once kept
+    /// the event writer (every request's commit) waiting for tens of ms.
     pub async fn claim(
         &self,
         notifier: &str,
@@ -64,13 +70,22 @@ impl SqlStore {
                ORDER BY id LIMIT $4{lock}) \
              RETURNING id, notification, created_at"
         );
-        let mut rows: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
-            .bind(notifier)
-            .bind(now_ms)
-            .bind(now_ms + lease_ms)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut rows: Vec<(i64, String, i64)> = Vec::new();
+        while (rows.len() as i64) < limit {
+            let want = (limit - rows.len() as i64).min(CLAIM_CHUNK);
+            let chunk: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
+                .bind(notifier)
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(want)
+                .fetch_all(&self.pool)
+                .await?;
+            let done = (chunk.len() as i64) < want;
+            rows.extend(chunk);
+            if done {
+                break;
+            }
+        }
         if rows.is_empty() {
             return Ok(None);
         }
