@@ -1,6 +1,6 @@
-//! New participants of a batch enrolled with one multi-row statement: each
-//! SQL statement is a hand-off to the database driver's thread and back,
-//! which dominates the cost of a new visitor (see BENCHMARKS.md).
+//! New participants of a batch enrolled with one multi-row statement, on the
+//! sqlx write path (PostgreSQL): each statement is a round trip to the
+//! server, which would dominate the cost of a new visitor.
 
 use super::increments::Increments;
 use super::{Action, Applied, Event, StoreError};

@@ -13,6 +13,7 @@ mod rate_buckets;
 mod sql;
 mod sqlite;
 mod sqlite_writes;
+mod sqlx_writes;
 mod verdicts;
 mod writer;
 

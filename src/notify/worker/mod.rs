@@ -4,6 +4,8 @@
 //! it merges every waiting event into one summary with exact counts.
 
 use super::Notification;
+mod settle;
+
 use super::coalesce::{event_items, summary};
 use super::rate_limit::TokenBucket;
 use super::retry::Backoff;
@@ -296,68 +298,6 @@ impl DeliveryWorker {
         tracing::error!(notifier = %name, rows = expired, "dead-lettered notifications older than notify.max_age_hours");
         self.count("dead_lettered", expired);
         Ok(Some(expired))
-    }
-
-    async fn settle(
-        &mut self,
-        claimed: Rows,
-        outcome: DeliveryOutcome,
-    ) -> Result<Outcome, StoreError> {
-        let rows = claimed.ids.len();
-        let name = self.name().to_owned();
-        match outcome {
-            DeliveryOutcome::Delivered => {
-                self.store.complete(&claimed.ids).await?;
-                self.failures = 0;
-                self.count("delivered", 1);
-                if rows > 1 {
-                    self.count("coalesced_rows", rows);
-                }
-                Ok(Outcome::Delivered { rows })
-            }
-            DeliveryOutcome::Retry { after, reason } => {
-                self.failures = self.failures.saturating_add(1);
-                let wait = self
-                    .backoff
-                    .wait(self.failures, after, rand::random::<f64>());
-                self.blocked_until = Some(Instant::now() + wait);
-                let next = now_millis() + wait.as_millis() as i64;
-                self.store.retry_later(&claimed.ids, next, &reason).await?;
-                tracing::warn!(notifier = %name, %reason, wait_ms = wait.as_millis() as u64, failures = self.failures, "notification failed; will retry");
-                self.count("retried", 1);
-                Ok(Outcome::Retrying { wait })
-            }
-            DeliveryOutcome::Permanent { reason } => {
-                self.store.dead_letter(&claimed.ids, &reason).await?;
-                tracing::error!(notifier = %name, %reason, rows, "notification rejected permanently; dead-lettered (see `splitcast outbox list`)");
-                self.count("dead_lettered", rows);
-                Ok(Outcome::DeadLettered { rows })
-            }
-            DeliveryOutcome::CredentialsRejected { reason } => {
-                self.store.release(&claimed.ids).await?;
-                self.store.pause(&name, &reason, now_millis()).await?;
-                self.count("paused", 1);
-                // Said when it happens, not at the next step: a process that
-                // stops meanwhile would otherwise never tell.
-                self.log_paused(&reason);
-                Ok(Outcome::Paused)
-            }
-            DeliveryOutcome::ChatMigrated { new_chat_id } => {
-                self.store.release(&claimed.ids).await?;
-                match self.notifier.migrated(new_chat_id) {
-                    Some(next) => {
-                        tracing::warn!(notifier = %name, new_chat_id, "the chat was migrated; sending there now — set notifiers.{name}.chat_id = \"{new_chat_id}\" in the configuration");
-                        self.notifier = next;
-                        Ok(Outcome::Migrated)
-                    }
-                    None => {
-                        let reason = format!("chat migrated to {new_chat_id}");
-                        self.store.dead_letter(&claimed.ids, &reason).await?;
-                        Ok(Outcome::DeadLettered { rows })
-                    }
-                }
-            }
-        }
     }
 
     /// Runs until the process ends, waking on new rows or when a wait is over.
