@@ -7,6 +7,7 @@ use super::effects::Routing;
 use super::sqlite_writes::SqliteWrites;
 use super::{Counter, Store, StoreError, Write, Written};
 use sqlx::AnyPool;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -30,6 +31,10 @@ pub struct SqlStore {
     /// On SQLite, the writer's own connection: every event write goes
     /// through it (see `sqlite_writes.rs`); reads and the outbox use the pool.
     pub(super) sqlite_writes: Option<Arc<Mutex<SqliteWrites>>>,
+    /// Each experiment's first participant time, once known: it never
+    /// changes, and finding it scans the experiment's participants (63 ms
+    /// at a million, on every `/results` of a fixed-plan experiment).
+    first_participants: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl SqlStore {
@@ -55,6 +60,7 @@ impl SqlStore {
             routing,
             outbox_wake: Arc::new(Notify::new()),
             sqlite_writes: None,
+            first_participants: Arc::default(),
         }
     }
 
@@ -115,11 +121,27 @@ impl Store for SqlStore {
     }
 
     async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError> {
+        let known = || {
+            self.first_participants
+                .lock()
+                .expect("never poisoned")
+                .get(experiment)
+                .copied()
+        };
+        if let Some(first) = known() {
+            return Ok(Some(first));
+        }
         let first: Option<i64> =
             sqlx::query_scalar("SELECT MIN(created_at) FROM participants WHERE experiment = $1")
                 .bind(experiment)
                 .fetch_one(&self.pool)
                 .await?;
+        if let Some(first) = first {
+            self.first_participants
+                .lock()
+                .expect("never poisoned")
+                .insert(experiment.to_owned(), first);
+        }
         Ok(first)
     }
 }
