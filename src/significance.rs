@@ -79,6 +79,10 @@ impl SignificanceWatcher {
                         experiment: &reported.name,
                         goal: &goal.goal,
                         variant: &variant.name,
+                        analysis: match experiment.analysis {
+                            Analysis::Sequential { .. } => "sequential",
+                            Analysis::Fixed { .. } => "fixed",
+                        },
                     };
                     let notification = message(experiment, goal, control, variant, verdict);
                     if self

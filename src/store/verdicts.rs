@@ -14,12 +14,13 @@ pub struct Comparison<'a> {
     pub goal: &'a str,
     /// The non-control variant.
     pub variant: &'a str,
+    /// The analysis that judged it (`sequential` or `fixed`): each announces once.
+    pub analysis: &'a str,
 }
 
 impl SqlStore {
-    /// Records that `comparison`'s verdict is announced. The first time (a
-    /// row left as not significant by an older version counts as not yet
-    /// announced) queues `rows` (the announcement, per notifier) and
+    /// Records that `comparison`'s verdict is announced under its analysis.
+    /// The first time queues `rows` (the announcement, per notifier) and
     /// returns true; afterwards it does nothing and returns false, on every
     /// instance of a cluster. A verdict is never taken back.
     pub async fn record_verdict(
@@ -29,13 +30,13 @@ impl SqlStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let announced = sqlx::query(
-            "INSERT INTO verdicts (experiment, goal, variant, significant) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (experiment, goal, variant) DO UPDATE SET significant = 1 \
-             WHERE verdicts.significant = 0",
+            "INSERT INTO announcements (experiment, goal, variant, analysis) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(comparison.experiment)
         .bind(comparison.goal)
         .bind(comparison.variant)
+        .bind(comparison.analysis)
         .execute(&mut *tx)
         .await?
         .rows_affected()

@@ -175,3 +175,31 @@ async fn two_instances_on_one_postgres_announce_a_verdict_once() {
     assert!(one.tick().await.unwrap().is_empty());
     assert_eq!(store.pending("chat").await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn switching_to_a_fixed_plan_still_announces_the_plan_once() {
+    let (_dir, store, sequential) = watcher_for(DEMO).await;
+    seed(store.as_ref(), "homepage_cta", "A", 1000, 100).await;
+    seed(store.as_ref(), "homepage_cta", "B", 1000, 200).await;
+    assert_eq!(sequential.tick().await.unwrap().len(), 1);
+    // The same store, the experiment now on a plan of 1,000 per arm (reached).
+    let settings = Settings::from_toml(&format!("{BASE}\n{}", fixed(1000))).unwrap();
+    let planned = SignificanceWatcher::new(
+        store.clone(),
+        settings.experiments.clone(),
+        100,
+        vec!["chat".into()],
+    );
+    // One per comparison: the demo's two goals.
+    let queued = texts(&planned.tick().await.unwrap());
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    assert!(
+        queued[0].contains("B beats A on conversion"),
+        "{}",
+        queued[0]
+    );
+    assert!(queued.iter().all(|t| t.contains("fixed-horizon analysis")));
+    assert!(planned.tick().await.unwrap().is_empty());
+    assert!(sequential.tick().await.unwrap().is_empty());
+    assert_eq!(store.pending("chat").await.unwrap(), 3);
+}
