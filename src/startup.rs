@@ -42,7 +42,8 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let routing = std::sync::Arc::new(NotifyRouting::from_settings(&settings));
-        let store = store::open(&settings.storage.url, routing)
+        let storage = &settings.storage;
+        let store = store::open_with_pool(&storage.url, storage.pool_size, routing)
             .await
             .context("cannot open the store")?;
         let mut tasks = Supervisor::new();

@@ -171,7 +171,7 @@ impl Settings {
         raw.notify.validate()?;
         let notifiers = notifiers::validate(raw.notifiers)?;
         let ingest = raw.ingest.validate()?;
-        StorageUrl::parse(&raw.storage.url)?;
+        raw.storage.validate()?;
         let mut warnings = Vec::new();
         if session.generated_key {
             warnings.push(

@@ -81,6 +81,10 @@ pub(super) fn render(settings: &Settings) -> String {
         }
         notifiers.insert(n.name.clone(), table);
     }
+    let mut storage = json!({"url": super::storage::redacted(&settings.storage.url)});
+    if let Some(size) = settings.storage.pool_size {
+        storage["pool_size"] = json!(size);
+    }
     let s = &settings.session;
     let effective = json!({
         "environment": settings.environment,
@@ -93,7 +97,7 @@ pub(super) fn render(settings: &Settings) -> String {
             "same_site": s.same_site,
             "max_age_days": s.max_age_days,
         },
-        "storage": {"url": super::storage::redacted(&settings.storage.url)},
+        "storage": storage,
         "admin": {"token": redact(&settings.admin.token)},
         "ingest": {
             "token": redact(&settings.ingest.token),

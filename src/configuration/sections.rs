@@ -97,13 +97,27 @@ impl ServerSettings {
 pub struct StorageSettings {
     /// `sqlite://path` or `postgres://user:pass@host/db`; may carry a password.
     pub url: SecretString,
+    /// Connections of the read and outbox pool: 10 on PostgreSQL and 4 on
+    /// SQLite when unset (SQLite's event writes have a connection of their own).
+    pub pool_size: Option<u32>,
 }
 
 impl Default for StorageSettings {
     fn default() -> Self {
         Self {
             url: SecretString::from("sqlite://data/splitcast.db"),
+            pool_size: None,
         }
+    }
+}
+
+impl StorageSettings {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        super::StorageUrl::parse(&self.url)?;
+        if self.pool_size == Some(0) {
+            return Err(ConfigError::at("storage.pool_size", "must be at least 1"));
+        }
+        Ok(())
     }
 }
 

@@ -229,12 +229,23 @@ pub async fn open(
     url: &SecretString,
     routing: Arc<dyn Routing>,
 ) -> Result<Arc<SqlStore>, StoreError> {
+    open_with_pool(url, None, routing).await
+}
+
+/// [`open`] with `pool_size` connections in the pool (the default when `None`).
+pub async fn open_with_pool(
+    url: &SecretString,
+    pool_size: Option<u32>,
+    routing: Arc<dyn Routing>,
+) -> Result<Arc<SqlStore>, StoreError> {
     sqlx::any::install_default_drivers();
     let store = match StorageUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))? {
         StorageUrl::Sqlite { path, synchronous } => {
-            sqlite::open(&path, synchronous, routing).await?
+            sqlite::open(&path, synchronous, pool_size.unwrap_or(4), routing).await?
         }
-        StorageUrl::Postgres(url) => postgres::open(url.expose_secret(), routing).await?,
+        StorageUrl::Postgres(url) => {
+            postgres::open(url.expose_secret(), pool_size.unwrap_or(10), routing).await?
+        }
     };
     Ok(Arc::new(store))
 }

@@ -7,9 +7,13 @@ use sqlx::any::AnyPoolOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) async fn open(url: &str, routing: Arc<dyn Routing>) -> Result<SqlStore, StoreError> {
+pub(super) async fn open(
+    url: &str,
+    pool_size: u32,
+    routing: Arc<dyn Routing>,
+) -> Result<SqlStore, StoreError> {
     let pool = AnyPoolOptions::new()
-        .max_connections(10)
+        .max_connections(pool_size)
         // A database that is down must cost a request about a second, not
         // ten: writes then answer 503 and new visitors get the control.
         .acquire_timeout(Duration::from_secs(1))

@@ -19,6 +19,7 @@ use std::time::Duration;
 pub(super) async fn open(
     path: &str,
     synchronous: Synchronous,
+    pool_size: u32,
     routing: Arc<dyn Routing>,
 ) -> Result<SqlStore, StoreError> {
     let sync = synchronous;
@@ -34,7 +35,7 @@ pub(super) async fn open(
     // checkpoints raced the writer's and did not let the WAL start over; the
     // writer and the checkpoint loop do it.
     let pool = AnyPoolOptions::new()
-        .max_connections(4)
+        .max_connections(pool_size)
         // A local file needs no liveness ping per checkout; it is one more driver round trip per batch.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))

@@ -73,6 +73,10 @@ fn each_validation_rule_names_its_key_and_exits_2() {
             "experiments.homepage_cta.goals",
         ),
         (
+            DEFAULT.patched("# pool_size = 10 ", "pool_size = 0 "),
+            "storage.pool_size",
+        ),
+        (
             DEFAULT.patched("traffic = 1.0", "traffic = 1.5"),
             "experiments.homepage_cta.traffic",
         ),
