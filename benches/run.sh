@@ -243,6 +243,36 @@ DRAIN_RATE=$(((DRAIN_0 - DRAIN_1) / 5))
 log "log notifier backlog $DRAIN_0 rows, delivering $DRAIN_RATE rows/s"
 PEAK_MAIN=$(peak_kb "$PID_MAIN")
 stop "$PID_MAIN"
+
+# The same durable paths on PostgreSQL (BENCH_PG, default the local server),
+# in a database of their own, between the two baseline runs.
+BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+PG_DB="splitcast_bench_$$"
+if psql "$BENCH_PG/postgres" -qtAc "CREATE DATABASE $PG_DB" >/dev/null 2>&1; then
+    P_PG=$(free_port)
+    make_config pg "$P_PG"
+    sed -i "s|^url = \"sqlite://$WORK/pg/splitcast.db\"|url = \"$BENCH_PG/$PG_DB\"|" "$WORK/pg/config.toml"
+    grep -qF "$BENCH_PG/$PG_DB" "$WORK/pg/config.toml" || die "cannot point the bench config at PostgreSQL"
+    (cd "$WORK/pg" && exec env RUST_LOG=warn taskset -c "$SERVER_CPU" "$BIN/splitcast" --config "$WORK/pg/config.toml" serve) \
+        >"$WORK/pg/server.log" 2>&1 &
+    PID_PG=$!
+    PIDS+=("$PID_PG")
+    wait_http "http://127.0.0.1:$P_PG/healthz"
+    PG_COOKIE=$(cookie_of "http://127.0.0.1:$P_PG/get_content")
+    curl -sf -o /dev/null -A "$UA" -H "Cookie: $PG_COOKIE" -X POST \
+        "http://127.0.0.1:$P_PG/track_conversion" || die "track_conversion failed on PostgreSQL"
+    measure pg_new_visitor "http://127.0.0.1:$P_PG/get_content" -H "User-Agent: $UA"
+    measure pg_track_conversion "http://127.0.0.1:$P_PG/track_conversion" -s "$WORK/post.lua" \
+        -H "Cookie: $PG_COOKIE" -H "User-Agent: $UA"
+    measure pg_webhook_conversion "http://127.0.0.1:$P_PG/webhook" -s "$WORK/webhook.lua" -- pg
+    stop "$PID_PG"
+    psql "$BENCH_PG/postgres" -qtAc "DROP DATABASE $PG_DB" >/dev/null 2>&1 || true
+else
+    log "PostgreSQL at $BENCH_PG is not reachable: its rows are left out"
+    for label in pg_new_visitor pg_track_conversion pg_webhook_conversion; do
+        R_RPS[$label]=0 R_P50[$label]=- R_P99[$label]=- R_BAD[$label]=-
+    done
+fi
 measure bare_json_2 "http://127.0.0.1:$P_JSON/get_content"
 measure bare_session_2 "http://127.0.0.1:$P_SESS/get_content" -H "Cookie: $SESS_COOKIE" -H "User-Agent: $UA"
 stop "$PID_JSON" "$PID_SESS"
@@ -430,6 +460,9 @@ REPORT="$ROOT/target/bench-results.md"
     row new_visitor "splitcast GET /get_content, new visitor (durable enrolment)"
     row track_conversion "splitcast POST /track_conversion (durable, repeat conversion)"
     row webhook_conversion "splitcast POST /webhook, one new conversion each (durable + outbox row)"
+    row pg_new_visitor "PostgreSQL: GET /get_content, new visitor"
+    row pg_track_conversion "PostgreSQL: POST /track_conversion"
+    row pg_webhook_conversion "PostgreSQL: POST /webhook, one new conversion each"
     row conv_calm "track_conversion, log notifier only (mean of 2)"
     row conv_ok "track_conversion, + answering bliphq notifier (mean of 2)"
     row conv_hang "track_conversion, + hanging bliphq notifier"
