@@ -184,6 +184,19 @@ impl Write {
     }
 }
 
+/// The writes that carry a delivery id, in the order of their ids: both
+/// write paths record the ids first and in this order, so that two instances
+/// committing the same id wait on each other rather than deadlock.
+fn delivery_order(writes: &[Write]) -> Vec<(usize, &DeliveryId)> {
+    let mut order: Vec<(usize, &DeliveryId)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w.delivery.as_ref()?)))
+        .collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    order
+}
+
 /// What recording a [`Write`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {

@@ -7,7 +7,7 @@
 
 use super::effects::{Effects, Routing};
 use super::increments::{Increments, count};
-use super::{Action, Applied, DeliveryId, Event, StoreError, Write, Written};
+use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
 use crate::configuration::Synchronous;
 use rusqlite::{Connection, Transaction, params};
 use std::path::PathBuf;
@@ -148,12 +148,7 @@ impl SqliteWrites {
 /// As in the SQL store: delivery ids first, in key order.
 fn claim_deliveries(tx: &Transaction, writes: &[Write], now: i64) -> Result<Vec<bool>, StoreError> {
     let mut duplicate = vec![false; writes.len()];
-    let mut order: Vec<(usize, &DeliveryId)> = writes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| Some((i, w.delivery.as_ref()?)))
-        .collect();
-    order.sort_by(|a, b| a.1.cmp(b.1));
+    let order = delivery_order(writes);
     let mut insert = tx.prepare_cached(
         "INSERT INTO ingest_ids (id, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?;

@@ -5,7 +5,7 @@
 use super::effects::{Effects, write_effects};
 use super::increments::{Increments, count};
 use super::sql::SqlStore;
-use super::{Action, Applied, DeliveryId, Event, StoreError, Write, Written};
+use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
 use sqlx::AnyConnection;
 use sqlx::Connection;
 
@@ -83,12 +83,7 @@ async fn claim_deliveries(
     writes: &[Write],
 ) -> Result<Vec<bool>, StoreError> {
     let mut duplicate = vec![false; writes.len()];
-    let mut order: Vec<(usize, &DeliveryId)> = writes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| Some((i, w.delivery.as_ref()?)))
-        .collect();
-    order.sort_by(|a, b| a.1.cmp(b.1));
+    let order = delivery_order(writes);
     let now = crate::clock::now_secs();
     for (index, id) in order {
         let inserted = sqlx::query(
