@@ -79,9 +79,6 @@ mod tests {
         async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
             Ok(Vec::new())
         }
-        async fn ping(&self) -> Result<(), StoreError> {
-            Ok(())
-        }
         async fn first_participant_at(&self, _: &str) -> Result<Option<i64>, StoreError> {
             Ok(None)
         }

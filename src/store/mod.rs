@@ -231,8 +231,6 @@ pub trait Store: Send + Sync + 'static {
     async fn apply(&self, writes: &[Write]) -> Result<Vec<Written>, StoreError>;
     /// Every counter.
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
-    /// Whether the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
     /// Unix seconds of the first participant of `experiment`, if any.
     async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError>;
 }

@@ -115,11 +115,6 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
     async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError> {
         let known = || {
             self.first_participants
