@@ -1,4 +1,4 @@
-//! The command line: `splitcast [--config PATH] [serve|check-config|notify-test|outbox|sample-size]`.
+//! The command line: `splitcast [--config PATH] [serve|check-config|notify-test|reload|outbox|sample-size]`.
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -40,6 +40,15 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: OutboxAction,
+    },
+    /// Ask the running server to reload its configuration file (as SIGHUP
+    /// does) through `POST /admin/reload`, with this configuration's admin
+    /// token; prints what it did (exit 1 when the file was refused).
+    Reload {
+        /// The server's address; by default `http://<server.host>:<server.port>`
+        /// of this configuration (`0.0.0.0` and `::` are asked on loopback).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Print the participants per variant a fixed-horizon experiment needs
     /// (`sample_size` of `analysis = "fixed"`); the last line is `N per arm`.

@@ -43,6 +43,12 @@ pub enum ApiError {
     /// The route exists for other methods.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A run-time status change the experiment cannot take.
+    #[error("{0}")]
+    InvalidChange(String),
+    /// A reload found the configuration file invalid; nothing changed.
+    #[error("{0}")]
+    InvalidConfig(String),
     /// The store cannot take or serve data now; the sender should retry.
     #[error("the event store is unavailable; retry later")]
     StoreUnavailable,
@@ -66,6 +72,8 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::InvalidChange(_) => "invalid_change",
+            Self::InvalidConfig(_) => "invalid_config",
             Self::StoreUnavailable => "store_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -105,6 +113,7 @@ impl ResponseError for ApiError {
                 | RejectCode::BadEvent => StatusCode::UNPROCESSABLE_ENTITY,
             },
             Self::NotAssigned(_) => StatusCode::CONFLICT,
+            Self::InvalidChange(_) | Self::InvalidConfig(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -134,5 +143,26 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
+    }
+}
+
+impl From<crate::live::LifecycleError> for ApiError {
+    fn from(error: crate::live::LifecycleError) -> Self {
+        use crate::live::LifecycleError;
+        match error {
+            LifecycleError::UnknownExperiment(name) => Self::UnknownExperiment(name),
+            LifecycleError::InvalidChange(message) => Self::InvalidChange(message),
+            LifecycleError::Store(error) => Self::store(error),
+        }
+    }
+}
+
+impl From<crate::live::ReloadError> for ApiError {
+    fn from(error: crate::live::ReloadError) -> Self {
+        use crate::live::ReloadError;
+        match error {
+            ReloadError::Config(error) => Self::InvalidConfig(error.to_string()),
+            ReloadError::Store(error) => Self::store(error),
+        }
     }
 }

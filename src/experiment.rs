@@ -72,6 +72,8 @@ impl Default for Analysis {
 pub struct Variant {
     /// Its configured name.
     pub name: VariantName,
+    /// Its configured weight, as written.
+    pub weight: f64,
     /// Its share of enrolled traffic, normalised so that all weights sum to 1.
     pub share: f64,
     /// The content object served unchanged, pre-serialised once at start-up.
@@ -173,5 +175,11 @@ impl Experiments {
     /// Every experiment, in name order.
     pub fn iter(&self) -> impl Iterator<Item = &Experiment> {
         self.list.iter()
+    }
+
+    /// The experiment named `name`, to change in place (a run-time status,
+    /// or a reload keeping a running definition).
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Experiment> {
+        self.list.iter_mut().find(|e| e.name.as_str() == name)
     }
 }

@@ -18,6 +18,7 @@ pub mod names;
 pub mod notify;
 pub mod planner;
 pub mod results;
+pub mod live;
 pub mod routes;
 pub mod session;
 pub mod significance;

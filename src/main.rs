@@ -31,8 +31,9 @@ fn main() -> ExitCode {
             print!("{}", settings.redacted_toml());
             ExitCode::SUCCESS
         }
-        Command::Serve => run(serve(settings)),
+        Command::Serve => run(serve(settings, cli.config.clone())),
         Command::NotifyTest => run_with_status(notify_test(settings)),
+        Command::Reload { url } => run_with_status(reload(settings, url)),
         Command::Outbox { action } => run_with_status(outbox(settings, action)),
         Command::SampleSize(args) => sample_size(&args),
     }
@@ -92,15 +93,59 @@ fn run_with_status(
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, cli_config: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let host = settings.server.host.clone();
-    let app = Application::build(settings).await?;
+    let app = Application::build(settings, Sources::process(cli_config)).await?;
     app.stop_on_signals()?;
     // Tests and scripts read the port from this line.
     tracing::info!("listening on http://{host}:{}", app.port());
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `splitcast reload`: asks the running server to reload, prints its answer.
+async fn reload(settings: Settings, url: Option<String>) -> anyhow::Result<ExitCode> {
+    use secrecy::ExposeSecret;
+    let base = match url {
+        Some(url) => url,
+        None => {
+            let host = match settings.server.host.as_str() {
+                "0.0.0.0" => "127.0.0.1",
+                "::" => "[::1]",
+                other => other,
+            };
+            format!("http://{host}:{}", settings.server.port)
+        }
+    };
+    let endpoint = url::Url::parse(&base)
+        .and_then(|u| u.join("/admin/reload"))
+        .map_err(|e| anyhow::anyhow!("--url {base:?} is not a URL: {e}"))?;
+    let mut request = reqwest::Client::new().post(endpoint.clone());
+    let token = settings.admin.token.expose_secret();
+    if !token.is_empty() {
+        request = request.bearer_auth(token);
+    }
+    let answer = request
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the server at {endpoint}: {e}"))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    if status.is_success() {
+        println!("reloaded");
+        for line in ["refused", "needs_restart"]
+            .iter()
+            .flat_map(|key| body[key].as_array().cloned().unwrap_or_default())
+        {
+            println!("{}", line.as_str().unwrap_or_default());
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let message = body["error"]["message"].as_str().unwrap_or("no message");
+        println!("reload refused ({status}): {message}");
+        Ok(ExitCode::from(1))
+    }
 }
 
 /// Sends one test notification through every enabled notifier and prints

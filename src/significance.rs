@@ -6,7 +6,9 @@
 //! cluster-wide.
 
 use crate::analysis::Verdict;
-use crate::experiment::{Analysis, Experiment, Experiments, Status};
+use crate::configuration::NotifierEvent;
+use crate::experiment::{Analysis, Experiment, Status};
+use crate::live::Live;
 use crate::notify::Notification;
 use crate::notify::routing::outbox_row;
 use crate::results::{Context, GoalReport, VariantReport, build};
@@ -17,39 +19,37 @@ use std::time::Duration;
 /// Watches the results for verdicts to announce.
 pub struct SignificanceWatcher {
     store: Arc<SqlStore>,
-    experiments: Experiments,
-    min_sample: u64,
-    notifiers: Vec<String>,
+    live: Arc<Live>,
 }
 
 impl SignificanceWatcher {
-    /// A watcher queuing for `notifiers` once both arms have `min_sample` participants.
-    pub fn new(
-        store: Arc<SqlStore>,
-        experiments: Experiments,
-        min_sample: u64,
-        notifiers: Vec<String>,
-    ) -> Self {
-        Self {
-            store,
-            experiments,
-            min_sample,
-            notifiers,
-        }
+    /// A watcher of the experiments in force in `live`, queuing for the
+    /// notifiers that want significance once both arms have
+    /// `notify.min_sample_per_variant` participants.
+    pub fn new(store: Arc<SqlStore>, live: Arc<Live>) -> Self {
+        Self { store, live }
     }
 
     /// Checks every running comparison once; returns the notifications queued.
     pub async fn tick(&self) -> Result<Vec<Notification>, StoreError> {
-        if self.notifiers.is_empty() {
+        let current = self.live.current();
+        let notifiers: Vec<String> = current
+            .settings
+            .notifiers
+            .iter()
+            .filter(|n| n.wants(NotifierEvent::Significance))
+            .map(|n| n.name.clone())
+            .collect();
+        if notifiers.is_empty() {
             return Ok(Vec::new());
         }
-        let running: Vec<&Experiment> = self
+        let running: Vec<&Experiment> = current
             .experiments
             .iter()
             .filter(|e| e.status == Status::Running)
             .collect();
         let context = Context {
-            min_sample: self.min_sample,
+            min_sample: current.settings.notify.min_sample_per_variant,
             ..Context::default()
         };
         let report = build(
@@ -87,7 +87,7 @@ impl SignificanceWatcher {
                     let notification = message(experiment, goal, control, variant, verdict);
                     if self
                         .store
-                        .record_verdict(&comparison, &rows(&self.notifiers, &notification))
+                        .record_verdict(&comparison, &rows(&notifiers, &notification))
                         .await?
                     {
                         queued.push(notification);

@@ -1,13 +1,11 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
-use crate::configuration::NotifierEvent;
-use crate::configuration::Settings;
+use crate::configuration::{Settings, Sources};
+use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, Reloader};
 use crate::metrics::Metrics;
-use crate::notify::digest::DigestWorker;
-use crate::notify::retry::Backoff;
-use crate::notify::routing::NotifyRouting;
-use crate::notify::worker::DeliveryWorker;
+use crate::notify::routing::LiveRouting;
+use crate::notify::tasks::NotificationTasks;
 use crate::routes;
 use crate::session;
 use crate::significance::SignificanceWatcher;
@@ -23,6 +21,7 @@ use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 /// A bound, ready-to-run splitcast server and the background tasks it
@@ -31,19 +30,21 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Arc<SqlStore>,
+    reloader: Arc<Reloader>,
     tasks: Supervisor,
 }
 
 impl Application {
     /// Opens the store (running migrations), starts the workers and binds the
-    /// listener (`server.port = 0` picks a free port).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// listener (`server.port = 0` picks a free port). `sources` are where a
+    /// reload reads the configuration again.
+    pub async fn build(settings: Settings, sources: Sources) -> anyhow::Result<Self> {
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }
-        let routing = std::sync::Arc::new(NotifyRouting::from_settings(&settings));
+        let routing = Arc::new(LiveRouting::from_settings(&settings));
         let storage = &settings.storage;
-        let store = store::open_with_pool(&storage.url, storage.pool_size, routing)
+        let store = store::open_with_pool(&storage.url, storage.pool_size, routing.clone())
             .await
             .context("cannot open the store")?;
         let mut tasks = Supervisor::new();
@@ -54,8 +55,33 @@ impl Application {
             let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
             tasks.spawn("WAL checkpointer", checkpoints);
         }
+        let live = Arc::new(Live::new(settings.clone()));
+        let lifecycle = Lifecycle::new(store.clone(), live.clone());
+        lifecycle
+            .refresh()
+            .await
+            .context("cannot read the run-time experiment statuses")?;
+        tasks.spawn(
+            "run-time status poll",
+            OverridePoller::new(lifecycle.clone(), POLL_PERIOD).run(),
+        );
         let metrics = Metrics::new();
-        start_notification_workers(&settings, &store, &metrics, &mut tasks).await?;
+        let (reloads, reloaded) = mpsc::unbounded_channel();
+        prepare_outbox(&store).await?;
+        let notification_tasks =
+            NotificationTasks::start(&settings, store.clone(), metrics.clone(), routing)?;
+        tasks.spawn("notifiers", notification_tasks.run(reloaded));
+        tasks.spawn(
+            "significance watcher",
+            SignificanceWatcher::new(store.clone(), live.clone())
+                .run(Duration::from_secs(settings.notify.significance_check_secs)),
+        );
+        let reloader = Arc::new(Reloader::new(
+            live.clone(),
+            store.clone(),
+            sources,
+            reloads,
+        ));
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address)
             .with_context(|| format!("cannot bind {}:{}", address.0, address.1))?;
@@ -63,15 +89,17 @@ impl Application {
         let host = settings.server.host.clone();
         let workers = settings.server.worker_count();
         let state = web::Data::new(AppState {
-            experiments: settings.experiments.clone(),
+            live,
+            lifecycle,
+            reloader: reloader.clone(),
             writer,
             store: store.clone(),
             metrics,
             bots: isbot::Bots::default(),
-            settings,
         });
         let server = HttpServer::new(move || {
-            let settings = &state.settings;
+            // The session and CORS middleware are bound at start: their
+            // sections take effect at a restart, not a reload.
             let metrics = state.metrics.clone();
             App::new()
                 .wrap(session::middleware(&settings.session))
@@ -109,22 +137,39 @@ impl Application {
             port,
             server,
             store,
+            reloader,
             tasks,
         })
     }
 
     /// Stops gracefully on SIGTERM or SIGINT: the listener closes and
-    /// in-flight requests finish (up to 30 s). The handlers are registered
-    /// before this returns, so a signal sent afterwards is never missed.
+    /// in-flight requests finish (up to 30 s). Reloads the configuration on
+    /// SIGHUP. The handlers are registered before this returns, so a signal
+    /// sent afterwards is never missed.
     pub fn stop_on_signals(&self) -> std::io::Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut hangup = signal(SignalKind::hangup())?;
         let handle = self.server.handle();
+        let reloader = self.reloader.clone();
         tokio::spawn(async move {
-            tokio::select! {
-                _ = terminate.recv() => tracing::info!("SIGTERM: draining in-flight requests"),
-                _ = interrupt.recv() => tracing::info!("SIGINT: draining in-flight requests"),
+            loop {
+                tokio::select! {
+                    _ = terminate.recv() => {
+                        tracing::info!("SIGTERM: draining in-flight requests");
+                        break;
+                    }
+                    _ = interrupt.recv() => {
+                        tracing::info!("SIGINT: draining in-flight requests");
+                        break;
+                    }
+                    _ = hangup.recv() => {
+                        tracing::info!("SIGHUP: reloading the configuration");
+                        // The outcome is logged by the reload itself.
+                        let _ = reloader.reload().await;
+                    }
+                }
             }
             handle.stop(true).await;
         });
@@ -167,14 +212,9 @@ impl Application {
     }
 }
 
-/// One delivery worker per notifier and the digest loop. A restart resumes
+/// Readies the outbox for this process's workers: a restart resumes
 /// notifiers paused for rejected credentials.
-async fn start_notification_workers(
-    settings: &Settings,
-    store: &Arc<SqlStore>,
-    metrics: &Metrics,
-    tasks: &mut Supervisor,
-) -> anyhow::Result<()> {
+async fn prepare_outbox(store: &Arc<SqlStore>) -> anyhow::Result<()> {
     store
         .resume(None)
         .await
@@ -187,51 +227,6 @@ async fn start_notification_workers(
             .await
             .context("cannot release outbox claims")?;
     }
-    let notify = &settings.notify;
-    let backoff = Backoff {
-        initial: Duration::from_millis(notify.retry_initial_ms),
-        max: Duration::from_secs(notify.retry_max_secs),
-    };
-    let max_age = Duration::from_secs(notify.max_age_hours * 3600);
-    let notifiers = crate::notify::registry::build(settings)?;
-    for (notifier, config) in notifiers.into_iter().zip(&settings.notifiers) {
-        let worker = DeliveryWorker::new(
-            notifier,
-            store.clone(),
-            metrics.clone(),
-            config.rate_per_minute,
-            backoff,
-            max_age,
-        );
-        tasks.spawn("delivery worker", worker.run());
-    }
-    let digest_notifiers = settings
-        .notifiers
-        .iter()
-        .filter(|n| n.wants(NotifierEvent::Digest))
-        .map(|n| n.name.clone())
-        .collect();
-    let interval = Duration::from_secs(notify.digest_interval_secs);
-    tasks.spawn(
-        "digest loop",
-        DigestWorker::new(store.clone(), interval, digest_notifiers).run(),
-    );
-    let significance_notifiers = settings
-        .notifiers
-        .iter()
-        .filter(|n| n.wants(NotifierEvent::Significance))
-        .map(|n| n.name.clone())
-        .collect();
-    let watcher = SignificanceWatcher::new(
-        store.clone(),
-        settings.experiments.clone(),
-        notify.min_sample_per_variant,
-        significance_notifiers,
-    );
-    tasks.spawn(
-        "significance watcher",
-        watcher.run(Duration::from_secs(notify.significance_check_secs)),
-    );
     Ok(())
 }
 

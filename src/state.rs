@@ -1,15 +1,19 @@
 //! What every handler shares.
 
-use crate::configuration::Settings;
-use crate::experiment::Experiments;
+use crate::live::{Lifecycle, Live, Reloader};
 use crate::metrics::Metrics;
 use crate::store::{EventWriter, Store};
 use std::sync::Arc;
 
 /// The application state behind `web::Data`.
 pub struct AppState {
-    /// The configured experiments.
-    pub experiments: Experiments,
+    /// The configuration in force (experiments with their run-time
+    /// statuses); take [`Live::current`] once per request.
+    pub live: Arc<Live>,
+    /// Run-time status changes.
+    pub lifecycle: Lifecycle,
+    /// Configuration reloads.
+    pub reloader: Arc<Reloader>,
     /// The group-commit writer.
     pub writer: EventWriter,
     /// The store, for reads.
@@ -18,8 +22,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The bot user-agent list.
     pub bots: isbot::Bots,
-    /// The whole configuration.
-    pub settings: Settings,
 }
 
 impl AppState {

@@ -4,7 +4,7 @@
 
 use super::{Decision, decide};
 use crate::error::ApiError;
-use crate::experiment::{AssignmentMethod, Experiment};
+use crate::experiment::{AssignmentMethod, Experiment, Experiments};
 use crate::session::{UserId, VisitorSession};
 use crate::state::AppState;
 use crate::store::{Action, Applied, Event, Source};
@@ -81,14 +81,14 @@ pub fn unit_id(session: &mut VisitorSession, user: Option<&UserId>) -> String {
 
 /// Resolves the variant for a visitor, assigning and enrolling when needed.
 pub async fn serve<'a>(
-    state: &'a AppState,
+    state: &AppState,
+    experiments: &'a Experiments,
     req: &actix_web::HttpRequest,
     experiment_name: Option<&str>,
     force: Option<&str>,
     session: &mut VisitorSession,
 ) -> Result<Served<'a>, ApiError> {
-    let experiment = state
-        .experiments
+    let experiment = experiments
         .get(experiment_name)
         .ok_or_else(|| ApiError::UnknownExperiment(experiment_name.unwrap_or_default().into()))?;
     let user = UserId::from_request(req)?;

@@ -241,6 +241,7 @@ fn parse_variants(at: &str, raw: Vec<RawVariant>) -> Result<Vec<Variant>, Config
                 .into();
             Ok(Variant {
                 name,
+                weight: v.weight,
                 share: v.weight / total,
                 content_json,
             })

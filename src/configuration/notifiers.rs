@@ -17,15 +17,18 @@ pub enum NotifierEvent {
     Digest,
     /// Significance verdict changes.
     Significance,
+    /// Experiments paused, resumed or concluded at run time.
+    Lifecycle,
 }
 
 impl NotifierEvent {
     /// Every kind; the default of `events`.
-    pub const ALL: [NotifierEvent; 4] = [
+    pub const ALL: [NotifierEvent; 5] = [
         NotifierEvent::PageView,
         NotifierEvent::Conversion,
         NotifierEvent::Digest,
         NotifierEvent::Significance,
+        NotifierEvent::Lifecycle,
     ];
 }
 
@@ -94,6 +97,51 @@ impl NotifierSettings {
     /// Whether it wants `event`.
     pub fn wants(&self, event: NotifierEvent) -> bool {
         self.events.contains(&event)
+    }
+
+    /// Whether `other` delivers the same way: a reload restarts the
+    /// notifiers only when some notifier does not. Secrets are compared,
+    /// never shown.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.events == other.events
+            && self.rate_per_minute == other.rate_per_minute
+            && self.target.same_as(&other.target)
+    }
+}
+
+impl NotifierTarget {
+    fn same_as(&self, other: &Self) -> bool {
+        let same = |a: &SecretString, b: &SecretString| a.expose_secret() == b.expose_secret();
+        match (self, other) {
+            (Self::Log, Self::Log) => true,
+            (
+                Self::Bliphq { url, api_key },
+                Self::Bliphq {
+                    url: url2,
+                    api_key: key2,
+                },
+            ) => url == url2 && same(api_key, key2),
+            (
+                Self::Telegram {
+                    bot_token,
+                    chat_id,
+                    api_base,
+                },
+                Self::Telegram {
+                    bot_token: token2,
+                    chat_id: chat2,
+                    api_base: base2,
+                },
+            ) => chat_id == chat2 && api_base == base2 && same(bot_token, token2),
+            (Self::Discord { webhook_url }, Self::Discord { webhook_url: url2 }) => {
+                same(webhook_url, url2)
+            }
+            (Self::Webhook { url, secret }, Self::Webhook { url: url2, secret: s2 }) => {
+                url == url2 && same(secret, s2)
+            }
+            _ => false,
+        }
     }
 }
 

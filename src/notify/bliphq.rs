@@ -94,6 +94,17 @@ impl BlipNotifier {
                 extend_unique(&mut tags, Some(experiment));
                 tags
             }
+            Notification::Lifecycle {
+                experiment,
+                status,
+                winner,
+                ..
+            } => {
+                let mut tags = vec!["abtest", "lifecycle", status.as_str()];
+                extend_unique(&mut tags, winner.as_deref());
+                extend_unique(&mut tags, Some(experiment));
+                tags
+            }
         };
         BlipMessage {
             message: notification.headline(),

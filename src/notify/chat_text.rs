@@ -65,5 +65,12 @@ pub(super) fn render(notification: &Notification, m: &Markup) -> String {
             )),
             esc(text)
         ),
+        Notification::Lifecycle {
+            experiment, text, ..
+        } => format!(
+            "{}\n{}",
+            (m.bold)(&format!("A/B Test Lifecycle: {}", esc(experiment))),
+            esc(text)
+        ),
     }
 }

@@ -22,7 +22,7 @@ impl Notifier for LogNotifier {
     }
 
     async fn send(&self, notification: &Notification) -> DeliveryOutcome {
-        // Names are validated config names, but Significance text is free
+        // Names are validated config names, but Significance and Lifecycle text is free
         // form; `?` (Debug) escapes control characters so a line cannot forge
         // another log record.
         tracing::info!(

@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 pub mod routing;
+pub mod tasks;
 pub mod telegram;
 pub mod webhook;
 pub mod worker;

@@ -140,6 +140,26 @@ pub enum Notification {
         /// Whether the difference is significant.
         significant: bool,
     },
+    /// An experiment paused, resumed, concluded or returned to its
+    /// configured status at run time.
+    Lifecycle {
+        /// Stable across retries.
+        id: String,
+        /// Experiment name.
+        experiment: String,
+        /// The status now in force: `running`, `paused` or `concluded`.
+        status: String,
+        /// The winner of a concluded experiment.
+        winner: Option<String>,
+        /// Why, as given with the change (free text: escape it).
+        reason: Option<String>,
+        /// `override` (set at run time) or `config` (back to the file's status).
+        source: String,
+        /// Human-readable line, e.g. `homepage_cta concluded: B ships — reason …`.
+        text: String,
+        /// Unix milliseconds of the change.
+        changed_at: i64,
+    },
 }
 
 /// Plain-text line of a `Test` notification, shared so every target says the same.
@@ -152,17 +172,20 @@ impl Notification {
             Notification::Event { id, .. }
             | Notification::Summary { id, .. }
             | Notification::Test { id }
-            | Notification::Significance { id, .. } => id,
+            | Notification::Significance { id, .. }
+            | Notification::Lifecycle { id, .. } => id,
         }
     }
 
-    /// Short kind label: `page_view`, `conversion`, `summary`, `test`, `significance`.
+    /// Short kind label: `page_view`, `conversion`, `summary`, `test`,
+    /// `significance`, `lifecycle`.
     pub fn kind_label(&self) -> &'static str {
         match self {
             Notification::Event { event, .. } => event.as_str(),
             Notification::Summary { .. } => "summary",
             Notification::Test { .. } => "test",
             Notification::Significance { .. } => "significance",
+            Notification::Lifecycle { .. } => "lifecycle",
         }
     }
 
@@ -170,7 +193,8 @@ impl Notification {
     pub fn experiment(&self) -> Option<&str> {
         match self {
             Notification::Event { experiment, .. }
-            | Notification::Significance { experiment, .. } => Some(experiment),
+            | Notification::Significance { experiment, .. }
+            | Notification::Lifecycle { experiment, .. } => Some(experiment),
             Notification::Summary { lines, .. } => match lines.as_slice() {
                 [only] => Some(&only.experiment),
                 _ => None,
@@ -185,6 +209,7 @@ impl Notification {
             Notification::Event { variant, .. } | Notification::Significance { variant, .. } => {
                 Some(variant)
             }
+            Notification::Lifecycle { winner, .. } => winner.as_deref(),
             _ => None,
         }
     }
@@ -210,7 +235,9 @@ impl Notification {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Notification::Test { .. } => TEST_TEXT.to_owned(),
-            Notification::Significance { text, .. } => text.clone(),
+            Notification::Significance { text, .. } | Notification::Lifecycle { text, .. } => {
+                text.clone()
+            }
         }
     }
 }

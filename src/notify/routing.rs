@@ -1,6 +1,7 @@
 //! Which notifications a counted event produces: an outbox row per
 //! interested notifier (`immediate`), a digest count (`digest`), or nothing
-//! (`off`). The store calls this inside the event's transaction.
+//! (`off`). The store calls this inside the event's transaction; a reload
+//! swaps the rules in ([`LiveRouting`]).
 
 use super::{EventKind, Notification};
 use crate::configuration::{NotifierEvent, NotifyPolicy, Settings};
@@ -84,5 +85,31 @@ impl Routing for NotifyRouting {
                 }
             }
         }
+    }
+}
+
+/// [`NotifyRouting`] that a configuration reload can replace while the
+/// store keeps calling it.
+#[derive(Debug)]
+pub struct LiveRouting(arc_swap::ArcSwap<NotifyRouting>);
+
+impl LiveRouting {
+    /// The routing of `settings`.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self(arc_swap::ArcSwap::from_pointee(NotifyRouting::from_settings(
+            settings,
+        )))
+    }
+
+    /// Puts the routing of `settings` in force for the next events.
+    pub fn replace(&self, settings: &Settings) {
+        self.0
+            .store(std::sync::Arc::new(NotifyRouting::from_settings(settings)));
+    }
+}
+
+impl Routing for LiveRouting {
+    fn record(&self, effects: &mut Effects, event: &Event, applied: &Applied) {
+        self.0.load().record(effects, event, applied);
     }
 }

@@ -49,7 +49,8 @@ impl WebhookNotifier {
         })
     }
 
-    /// `abtest.conversion`, `abtest.page_view`, `abtest.summary`, `abtest.test` or `abtest.significance`.
+    /// `abtest.conversion`, `abtest.page_view`, `abtest.summary`, `abtest.test`,
+    /// `abtest.significance` or `abtest.lifecycle`.
     pub fn event_type(notification: &Notification) -> &'static str {
         match notification {
             Notification::Event { event, .. } => match event {
@@ -59,6 +60,7 @@ impl WebhookNotifier {
             Notification::Summary { .. } => "abtest.summary",
             Notification::Test { .. } => "abtest.test",
             Notification::Significance { .. } => "abtest.significance",
+            Notification::Lifecycle { .. } => "abtest.lifecycle",
         }
     }
 
@@ -134,6 +136,26 @@ impl WebhookNotifier {
                     "text": text,
                     "p_value": p_value,
                     "significant": significant,
+                }),
+            ),
+            Notification::Lifecycle {
+                experiment,
+                status,
+                winner,
+                reason,
+                source,
+                text,
+                changed_at,
+                ..
+            } => (
+                changed_at / 1000,
+                json!({
+                    "experiment": experiment,
+                    "status": status,
+                    "winner": winner,
+                    "reason": reason,
+                    "source": source,
+                    "text": text,
                 }),
             ),
         };

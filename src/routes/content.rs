@@ -16,8 +16,10 @@ pub async fn get_content(
     state: web::Data<AppState>,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
+    let current = state.live.current();
     let served = serve(
         &state,
+        &current.experiments,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),
@@ -43,8 +45,10 @@ pub async fn variant(
     state: web::Data<AppState>,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
+    let current = state.live.current();
     let served = serve(
         &state,
+        &current.experiments,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),

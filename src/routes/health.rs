@@ -30,7 +30,8 @@ pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = &state.settings;
+    let current = state.live.current();
+    let settings = &current.settings;
     if settings.metrics_need_a_token()
         && !bearer_is_one_of(
             req.headers(),

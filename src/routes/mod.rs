@@ -2,6 +2,7 @@
 
 mod body;
 mod content;
+mod experiments;
 mod health;
 pub mod json_errors;
 mod pages;
@@ -37,7 +38,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get!("/readyz", health::readyz))
         .service(get!("/metrics", health::metrics))
         .service(get!("/results", results::results))
-        .service(get!("/dashboard", pages::dashboard));
+        .service(get!("/dashboard", pages::dashboard))
+        .service(get!("/experiments", experiments::list))
+        .service(
+            resource("/experiments/{name}/status")
+                .route(web::post().to(experiments::set_status))
+                .route(web::delete().to(experiments::clear_status)),
+        )
+        .service(resource("/admin/reload").route(web::post().to(experiments::reload)));
 }
 
 /// `?experiment=NAME&force=VARIANT`, shared by the visitor endpoints.

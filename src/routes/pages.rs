@@ -17,6 +17,7 @@ pub fn static_files(dir: &str) -> Files {
 
 /// The results page.
 pub async fn dashboard(state: web::Data<AppState>) -> Result<NamedFile, ApiError> {
-    let path = std::path::Path::new(&state.settings.server.static_dir).join("dashboard.html");
+    let current = state.live.current();
+    let path = std::path::Path::new(&current.settings.server.static_dir).join("dashboard.html");
     NamedFile::open(path).map_err(|_| ApiError::NotFound)
 }

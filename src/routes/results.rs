@@ -23,10 +23,11 @@ pub async fn results(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
+    let current = state.live.current();
     let experiments: Vec<_> = match query.experiment.as_deref() {
-        None => state.experiments.iter().collect(),
+        None => current.experiments.iter().collect(),
         Some(name) => vec![
-            state
+            current
                 .experiments
                 .get(Some(name))
                 .ok_or_else(|| ApiError::UnknownExperiment(name.to_owned()))?,
@@ -34,7 +35,7 @@ pub async fn results(
     };
     let counters = state.store.counters().await.map_err(ApiError::store)?;
     let mut context = Context {
-        min_sample: state.settings.notify.min_sample_per_variant,
+        min_sample: current.settings.notify.min_sample_per_variant,
         started_at: HashMap::new(),
         now: crate::clock::now_secs(),
     };
@@ -60,10 +61,11 @@ pub async fn results(
         .json(report))
 }
 
-/// Checks `Authorization: Bearer <admin.token>`. Without a configured token
-/// (development only) the endpoint is open.
-fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let admin = &state.settings.admin;
+/// Checks `Authorization: Bearer <admin.token>`, for every admin endpoint.
+/// Without a configured token (development only) they are open.
+pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let current = state.live.current();
+    let admin = &current.settings.admin;
     if !admin.is_configured() || bearer_is_one_of(req.headers(), &[&admin.token]) {
         Ok(())
     } else {

@@ -3,7 +3,7 @@
 use super::body::{parse_json, read_body};
 use crate::assignment::serve::{uncounted_reason, unit_id};
 use crate::error::ApiError;
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Experiments};
 use crate::names::Goal;
 use crate::session::{UserId, VisitorSession};
 use crate::state::AppState;
@@ -34,14 +34,10 @@ pub async fn track_view(
     state: web::Data<AppState>,
     session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    read_body(
-        &req,
-        payload,
-        state.settings.server.max_body_bytes,
-        state.settings.server.body_timeout(),
-    )
-    .await?;
-    let experiment = find_experiment(&state, query.experiment.as_deref())?;
+    let current = state.live.current();
+    let server = &current.settings.server;
+    read_body(&req, payload, server.max_body_bytes, server.body_timeout()).await?;
+    let experiment = find_experiment(&current.experiments, query.experiment.as_deref())?;
     track(
         &state,
         &req,
@@ -62,20 +58,19 @@ pub async fn track_conversion(
     state: web::Data<AppState>,
     session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(
-        &req,
-        payload,
-        state.settings.server.max_body_bytes,
-        state.settings.server.body_timeout(),
-    )
-    .await?;
+    let current = state.live.current();
+    let server = &current.settings.server;
+    let body = read_body(&req, payload, server.max_body_bytes, server.body_timeout()).await?;
     let body: ConversionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ConversionBody::default()
     } else {
         parse_json(&body)?
     };
     let query = query.into_inner();
-    let experiment = find_experiment(&state, query.experiment.or(body.experiment).as_deref())?;
+    let experiment = find_experiment(
+        &current.experiments,
+        query.experiment.or(body.experiment).as_deref(),
+    )?;
     let goal = match query.goal.or(body.goal) {
         None => experiment.default_goal().clone(),
         Some(name) => experiment
@@ -95,11 +90,10 @@ pub async fn track_conversion(
 }
 
 fn find_experiment<'a>(
-    state: &'a AppState,
+    experiments: &'a Experiments,
     name: Option<&str>,
 ) -> Result<&'a Experiment, ApiError> {
-    state
-        .experiments
+    experiments
         .get(name)
         .ok_or_else(|| ApiError::UnknownExperiment(name.unwrap_or_default().to_owned()))
 }

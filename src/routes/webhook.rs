@@ -20,7 +20,8 @@ pub async fn ingest(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = &state.settings.ingest;
+    let current = state.live.current();
+    let settings = &current.settings.ingest;
     // Without credentials configured the endpoint is off, not open: anyone
     // could otherwise write the results.
     if !settings.is_enabled() {
@@ -30,7 +31,7 @@ pub async fn ingest(
         &req,
         payload,
         settings.max_body_bytes,
-        state.settings.server.body_timeout(),
+        current.settings.server.body_timeout(),
     )
     .await?;
     let now = crate::clock::now_secs();
@@ -43,7 +44,7 @@ pub async fn ingest(
     let mut events = Vec::with_capacity(batch.items.len());
     let mut indices = Vec::with_capacity(batch.items.len());
     for (index, item) in batch.items.iter().enumerate() {
-        match resolve(&state.experiments, item, now) {
+        match resolve(&current.experiments, item, now) {
             Ok(Resolved::Count(event)) => {
                 indices.push(index);
                 events.push(event);

@@ -1,7 +1,7 @@
 //! `spawn_app()`: a real splitcast on its own port with its own SQLite file,
 //! and a cookie-keeping client — exactly what production starts.
 
-use splitcast::configuration::Settings;
+use splitcast::configuration::{Settings, Sources};
 use splitcast::startup::Application;
 use splitcast::store::{SqlStore, Store};
 use std::collections::HashMap;
@@ -44,6 +44,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The store, to check what was recorded.
     pub store: Arc<SqlStore>,
+    /// The configuration file a reload reads.
+    pub config_path: std::path::PathBuf,
     /// Keeps the SQLite file alive.
     pub _dir: Option<tempfile::TempDir>,
 }
@@ -71,14 +73,29 @@ pub async fn spawn_app_with(extra: &str) -> TestApp {
 /// Starts a full configuration text; the storage URL is a fresh SQLite file
 /// unless `storage_url` is given.
 pub async fn spawn_app_from(toml: &str, storage_url: Option<String>) -> TestApp {
-    let mut settings = Settings::from_toml(toml).expect("test configuration is valid");
     let dir = tempfile::tempdir().unwrap();
     let url = storage_url
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("splitcast.db").display()));
-    settings.storage.url = url.into();
-    settings.server.port = 0;
-    settings.server.static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static").into();
-    let app = Application::build(settings).await.expect("the app starts");
+    // The file a reload reads: the same text, with what the tests set.
+    let config_path = dir.path().join("splitcast.toml");
+    std::fs::write(&config_path, toml).unwrap();
+    let env = HashMap::from([
+        ("SPLITCAST__STORAGE__URL".to_owned(), url),
+        ("SPLITCAST__SERVER__PORT".to_owned(), "0".to_owned()),
+        (
+            "SPLITCAST__SERVER__STATIC_DIR".to_owned(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_owned(),
+        ),
+    ]);
+    let sources = Sources {
+        file: Some(config_path.clone()),
+        local_file: false,
+        env: Some(env),
+    };
+    let settings = Settings::load(sources.clone()).expect("test configuration is valid");
+    let app = Application::build(settings, sources)
+        .await
+        .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
     tokio::spawn(app.run_until_stopped());
@@ -86,6 +103,7 @@ pub async fn spawn_app_from(toml: &str, storage_url: Option<String>) -> TestApp 
         address,
         client: browser(),
         store,
+        config_path,
         _dir: Some(dir),
     }
 }

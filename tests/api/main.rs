@@ -11,6 +11,7 @@ mod errors;
 mod fuzz;
 mod helpers;
 mod http_edges;
+mod lifecycle;
 mod notifications;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;

@@ -3,6 +3,7 @@
 use crate::helpers::Patch;
 use crate::helpers::{BASE, DEMO, seed, spawn_app_from, wait_until};
 use splitcast::configuration::Settings;
+use splitcast::live::Live;
 use splitcast::notify::Notification;
 use splitcast::significance::SignificanceWatcher;
 use splitcast::store::SqlStore;
@@ -27,14 +28,14 @@ async fn watcher_for(config: &str) -> (tempfile::TempDir, Arc<SqlStore>, Signifi
     let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
         .await
         .unwrap();
-    let settings = Settings::from_toml(&format!("{BASE}\n{config}")).unwrap();
-    let watcher = SignificanceWatcher::new(
-        store.clone(),
-        settings.experiments.clone(),
-        100,
-        vec!["chat".into()],
-    );
+    let watcher = SignificanceWatcher::new(store.clone(), live(config));
     (dir, store, watcher)
+}
+
+/// `BASE` with `config`'s experiments and a notifier named `chat`.
+fn live(config: &str) -> Arc<Live> {
+    let text = format!("{BASE}\n[notifiers.chat]\nkind = \"log\"\n{config}");
+    Arc::new(Live::new(Settings::from_toml(&text).unwrap()))
 }
 
 /// The demo experiment with a fixed-horizon plan of `sample_size` per arm.
@@ -154,18 +155,10 @@ async fn two_instances_on_one_postgres_announce_a_verdict_once() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;
     };
-    let settings = Settings::from_toml(&format!("{BASE}\n{DEMO}")).unwrap();
     let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
         .await
         .unwrap();
-    let watcher = || {
-        SignificanceWatcher::new(
-            store.clone(),
-            settings.experiments.clone(),
-            100,
-            vec!["chat".into()],
-        )
-    };
+    let watcher = || SignificanceWatcher::new(store.clone(), live(DEMO));
     let (one, two) = (watcher(), watcher());
     seed(store.as_ref(), "homepage_cta", "A", 1000, 100).await;
     seed(store.as_ref(), "homepage_cta", "B", 1000, 200).await;
@@ -183,13 +176,7 @@ async fn switching_to_a_fixed_plan_still_announces_the_plan_once() {
     seed(store.as_ref(), "homepage_cta", "B", 1000, 200).await;
     assert_eq!(sequential.tick().await.unwrap().len(), 1);
     // The same store, the experiment now on a plan of 1,000 per arm (reached).
-    let settings = Settings::from_toml(&format!("{BASE}\n{}", fixed(1000))).unwrap();
-    let planned = SignificanceWatcher::new(
-        store.clone(),
-        settings.experiments.clone(),
-        100,
-        vec!["chat".into()],
-    );
+    let planned = SignificanceWatcher::new(store.clone(), live(&fixed(1000)));
     // One per comparison: the demo's two goals.
     let queued = texts(&planned.tick().await.unwrap());
     assert_eq!(queued.len(), 2, "{queued:?}");

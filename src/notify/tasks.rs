@@ -1,0 +1,110 @@
+//! The notification loops of one process — a delivery worker per notifier
+//! and the digest loop — as one group that a configuration reload restarts
+//! with new notifier settings. The group runs as one vital task: a loop in
+//! it that dies ends the group, and with it the server.
+
+use super::digest::DigestWorker;
+use super::retry::Backoff;
+use super::routing::LiveRouting;
+use super::worker::DeliveryWorker;
+use crate::configuration::{NotifierEvent, Settings};
+use crate::metrics::Metrics;
+use crate::store::SqlStore;
+use crate::supervisor::Supervisor;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Builds and restarts the notification loops.
+pub struct NotificationTasks {
+    store: Arc<SqlStore>,
+    metrics: Metrics,
+    routing: Arc<LiveRouting>,
+    tasks: Supervisor,
+}
+
+impl NotificationTasks {
+    /// Starts the loops of `settings`.
+    pub fn start(
+        settings: &Settings,
+        store: Arc<SqlStore>,
+        metrics: Metrics,
+        routing: Arc<LiveRouting>,
+    ) -> anyhow::Result<Self> {
+        let mut group = Self {
+            store,
+            metrics,
+            routing,
+            tasks: Supervisor::new(),
+        };
+        group.spawn_all(settings)?;
+        Ok(group)
+    }
+
+    fn spawn_all(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        let notify = &settings.notify;
+        let backoff = Backoff {
+            initial: Duration::from_millis(notify.retry_initial_ms),
+            max: Duration::from_secs(notify.retry_max_secs),
+        };
+        let max_age = Duration::from_secs(notify.max_age_hours * 3600);
+        let notifiers = super::registry::build(settings)?;
+        for (notifier, config) in notifiers.into_iter().zip(&settings.notifiers) {
+            let worker = DeliveryWorker::new(
+                notifier,
+                self.store.clone(),
+                self.metrics.clone(),
+                config.rate_per_minute,
+                backoff,
+                max_age,
+            );
+            self.tasks.spawn("delivery worker", worker.run());
+        }
+        let digest_notifiers = settings
+            .notifiers
+            .iter()
+            .filter(|n| n.wants(NotifierEvent::Digest))
+            .map(|n| n.name.clone())
+            .collect();
+        let interval = Duration::from_secs(notify.digest_interval_secs);
+        self.tasks.spawn(
+            "digest loop",
+            DigestWorker::new(self.store.clone(), interval, digest_notifiers).run(),
+        );
+        Ok(())
+    }
+
+    /// Stops every loop and starts those of `settings`, with its routing
+    /// of new events. A message a worker was sending at that moment may be
+    /// sent again once its claim runs out (at least once, as after a crash).
+    pub async fn restart(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        self.tasks.stop().await;
+        self.tasks = Supervisor::new();
+        self.routing.replace(settings);
+        self.spawn_all(settings)?;
+        tracing::info!(
+            notifiers = settings.notifiers.len(),
+            "notifiers restarted with the reloaded configuration"
+        );
+        Ok(())
+    }
+
+    /// Runs until a loop dies, restarting the group for each settings
+    /// received on `reloads`.
+    pub async fn run(mut self, mut reloads: mpsc::UnboundedReceiver<Settings>) {
+        loop {
+            tokio::select! {
+                name = self.tasks.first_to_end() => {
+                    tracing::error!(task = name, "a notification loop ended");
+                    return;
+                }
+                Some(settings) = reloads.recv() => {
+                    if let Err(error) = self.restart(&settings).await {
+                        tracing::error!(error = ?error, "cannot restart the notifiers");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
