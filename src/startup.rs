@@ -76,12 +76,7 @@ impl Application {
             SignificanceWatcher::new(store.clone(), live.clone())
                 .run(Duration::from_secs(settings.notify.significance_check_secs)),
         );
-        let reloader = Arc::new(Reloader::new(
-            live.clone(),
-            store.clone(),
-            sources,
-            reloads,
-        ));
+        let reloader = Arc::new(Reloader::new(live.clone(), store.clone(), sources, reloads));
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address)
             .with_context(|| format!("cannot bind {}:{}", address.0, address.1))?;

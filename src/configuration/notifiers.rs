@@ -137,9 +137,13 @@ impl NotifierTarget {
             (Self::Discord { webhook_url }, Self::Discord { webhook_url: url2 }) => {
                 same(webhook_url, url2)
             }
-            (Self::Webhook { url, secret }, Self::Webhook { url: url2, secret: s2 }) => {
-                url == url2 && same(secret, s2)
-            }
+            (
+                Self::Webhook { url, secret },
+                Self::Webhook {
+                    url: url2,
+                    secret: s2,
+                },
+            ) => url == url2 && same(secret, s2),
             _ => false,
         }
     }

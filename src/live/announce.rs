@@ -23,7 +23,10 @@ impl Announced<'_> {
     pub fn text(&self) -> String {
         let status = super::overrides::status_name(self.status);
         let mut text = if self.back_to_config {
-            format!("{} back to its configured status: {status}", self.experiment)
+            format!(
+                "{} back to its configured status: {status}",
+                self.experiment
+            )
         } else {
             match (self.status, self.winner) {
                 (Status::Concluded, Some(winner)) => {

@@ -72,7 +72,9 @@ impl Change {
             }
             (_, None) => None,
         };
-        let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         if let Some(reason) = &reason
             && (reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control))
         {

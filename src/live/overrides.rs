@@ -61,10 +61,7 @@ fn parse_stored(
             let index = experiment
                 .variant_index(name)
                 .ok_or_else(|| format!("winner {name:?} is no longer a variant"))?;
-            (
-                Some(index),
-                Some(experiment.variants[index].name.clone()),
-            )
+            (Some(index), Some(experiment.variants[index].name.clone()))
         }
         (Status::Concluded, None) => return Err("concluded without a winner".to_owned()),
         _ => (None, None),
@@ -168,4 +165,63 @@ pub fn rfc3339(millis: i64) -> String {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     at.format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time always formats as RFC 3339")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::Settings;
+
+    fn experiments() -> Experiments {
+        Settings::from_toml(
+            "[experiments.cta]\n[[experiments.cta.variants]]\nname = \"A\"\nweight = 1\n\
+             [[experiments.cta.variants]]\nname = \"B\"\nweight = 1\n",
+        )
+        .unwrap()
+        .experiments
+    }
+
+    fn stored(status: &str, winner: Option<&str>) -> StoredOverride {
+        StoredOverride {
+            experiment: "cta".into(),
+            status: status.into(),
+            winner: winner.map(Into::into),
+            reason: None,
+            changed_at: 1_700_000_000_123,
+        }
+    }
+
+    #[test]
+    fn an_override_sets_the_status_and_winner() {
+        let (effective, applied) =
+            apply_overrides(&experiments(), &[stored("concluded", Some("B"))]);
+        let cta = effective.get(Some("cta")).unwrap();
+        assert_eq!(cta.status, Status::Concluded);
+        assert_eq!(cta.fixed_variant(), Some(1));
+        let state = ExperimentState::of(cta, applied.get("cta"));
+        assert_eq!(state.source, "override");
+        assert_eq!(state.winner.as_deref(), Some("B"));
+        assert_eq!(
+            state.changed_at.as_deref(),
+            Some("2023-11-14T22:13:20.123Z")
+        );
+    }
+
+    #[test]
+    fn an_override_that_no_longer_fits_leaves_the_file_status() {
+        for bad in [
+            stored("concluded", Some("Z")),
+            stored("concluded", None),
+            stored("archived", None),
+        ] {
+            let (effective, applied) = apply_overrides(&experiments(), &[bad]);
+            assert_eq!(effective.get(Some("cta")).unwrap().status, Status::Running);
+            assert!(applied.is_empty());
+        }
+        let other = StoredOverride {
+            experiment: "gone".into(),
+            ..stored("paused", None)
+        };
+        assert!(apply_overrides(&experiments(), &[other]).1.is_empty());
+    }
 }

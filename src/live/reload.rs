@@ -163,7 +163,12 @@ pub fn merge(
 
 /// What of the assignment `new` changes, if anything.
 fn assignment_change(old: &Experiment, new: &Experiment) -> Option<&'static str> {
-    let names = |e: &Experiment| e.variants.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    let names = |e: &Experiment| {
+        e.variants
+            .iter()
+            .map(|v| v.name.clone())
+            .collect::<Vec<_>>()
+    };
     if names(old) != names(new) {
         return Some("changing the variants");
     }

@@ -96,9 +96,9 @@ pub struct LiveRouting(arc_swap::ArcSwap<NotifyRouting>);
 impl LiveRouting {
     /// The routing of `settings`.
     pub fn from_settings(settings: &Settings) -> Self {
-        Self(arc_swap::ArcSwap::from_pointee(NotifyRouting::from_settings(
-            settings,
-        )))
+        Self(arc_swap::ArcSwap::from_pointee(
+            NotifyRouting::from_settings(settings),
+        ))
     }
 
     /// Puts the routing of `settings` in force for the next events.

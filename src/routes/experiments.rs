@@ -49,7 +49,12 @@ pub async fn set_status(
         .get(Some(name.as_str()))
         .ok_or_else(|| ApiError::UnknownExperiment(name.to_string()))?;
     let body: ChangeBody = parse_json(&body)?;
-    let change = Change::parse(experiment, &body.status, body.winner.as_deref(), body.reason)?;
+    let change = Change::parse(
+        experiment,
+        &body.status,
+        body.winner.as_deref(),
+        body.reason,
+    )?;
     let (state_now, changed) = state
         .lifecycle
         .set_status(&name, change, crate::clock::now_millis())
@@ -81,7 +86,10 @@ fn answer(experiment: crate::live::ExperimentState, changed: bool) -> HttpRespon
 }
 
 /// Reloads the configuration file, as SIGHUP does, and answers what it did.
-pub async fn reload(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn reload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let outcome = state.reloader.reload().await?;
     Ok(HttpResponse::Ok().json(json!({

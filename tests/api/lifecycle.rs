@@ -152,12 +152,20 @@ async fn pausing_serves_the_control_and_delete_returns_to_the_file() {
         .unwrap();
     assert_eq!(again["changed"], false);
 
-    let cleared: Value = clear_status(&app, "homepage_cta").await.json().await.unwrap();
+    let cleared: Value = clear_status(&app, "homepage_cta")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cleared["status"], "running");
     assert_eq!(cleared["source"], "config");
     assert_eq!(cleared["changed_at"], Value::Null);
     assert_eq!(cleared["changed"], true);
-    let again: Value = clear_status(&app, "homepage_cta").await.json().await.unwrap();
+    let again: Value = clear_status(&app, "homepage_cta")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["changed"], false);
     // Running again: visitors are counted.
     new_visitor_sees(&app).await;
@@ -168,13 +176,22 @@ async fn pausing_serves_the_control_and_delete_returns_to_the_file() {
 async fn bad_changes_are_json_errors_and_change_nothing() {
     let app = spawn_app_from(&config(""), None).await;
     let status_url = app.url("/experiments/homepage_cta/status");
-    let no_token = app.client.post(&status_url).json(&json!({"status": "paused"}));
-    assert_eq!(error_code(no_token.send().await.unwrap(), 401).await, "unauthorized");
+    let no_token = app
+        .client
+        .post(&status_url)
+        .json(&json!({"status": "paused"}));
+    assert_eq!(
+        error_code(no_token.send().await.unwrap(), 401).await,
+        "unauthorized"
+    );
     let wrong = app
         .client
         .get(app.url("/experiments"))
         .bearer_auth("not-the-token");
-    assert_eq!(error_code(wrong.send().await.unwrap(), 401).await, "unauthorized");
+    assert_eq!(
+        error_code(wrong.send().await.unwrap(), 401).await,
+        "unauthorized"
+    );
     let unknown = set_status(&app, "nope", json!({"status": "paused"})).await;
     assert_eq!(error_code(unknown, 404).await, "unknown_experiment");
     for invalid in [
@@ -186,9 +203,17 @@ async fn bad_changes_are_json_errors_and_change_nothing() {
         json!({"status": "paused", "reason": "two\nlines"}),
     ] {
         let response = set_status(&app, "homepage_cta", invalid.clone()).await;
-        assert_eq!(error_code(response, 422).await, "invalid_change", "{invalid}");
+        assert_eq!(
+            error_code(response, 422).await,
+            "invalid_change",
+            "{invalid}"
+        );
     }
-    for malformed in ["{", "{\"status\": 1}", "{\"status\": \"paused\", \"extra\": 1}"] {
+    for malformed in [
+        "{",
+        "{\"status\": 1}",
+        "{\"status\": \"paused\", \"extra\": 1}",
+    ] {
         let response = app
             .client
             .post(&status_url)
@@ -198,7 +223,11 @@ async fn bad_changes_are_json_errors_and_change_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(error_code(response, 400).await, "bad_request", "{malformed}");
+        assert_eq!(
+            error_code(response, 400).await,
+            "bad_request",
+            "{malformed}"
+        );
     }
     let delete = app.client.delete(&status_url).send().await.unwrap();
     assert_eq!(error_code(delete, 401).await, "unauthorized");
@@ -213,9 +242,18 @@ async fn a_change_is_announced_once_to_the_notifiers_that_want_it() {
     let ignores = answering_blip().await;
     let ignoring =
         blip(&ignores, Some("[\"conversion\"]")).replace("[notifiers.blip]", "[notifiers.quiet]");
-    let app = spawn_app_from(&config(&format!("{}\n{ignoring}", blip(&wants, None))), None).await;
+    let app = spawn_app_from(
+        &config(&format!("{}\n{ignoring}", blip(&wants, None))),
+        None,
+    )
+    .await;
     let change = json!({"status": "concluded", "winner": "B", "reason": "clear winner"});
-    assert_eq!(set_status(&app, "homepage_cta", change.clone()).await.status(), 200);
+    assert_eq!(
+        set_status(&app, "homepage_cta", change.clone())
+            .await
+            .status(),
+        200
+    );
     let repeated: Value = set_status(&app, "homepage_cta", change)
         .await
         .json()
@@ -224,9 +262,11 @@ async fn a_change_is_announced_once_to_the_notifiers_that_want_it() {
     assert_eq!(repeated["changed"], false);
     assert_eq!(clear_status(&app, "homepage_cta").await.status(), 200);
 
-    wait_until(Duration::from_secs(10), "two lifecycle messages", || async {
-        lifecycle_messages(&received_bodies(&wants).await).len() >= 2
-    })
+    wait_until(
+        Duration::from_secs(10),
+        "two lifecycle messages",
+        || async { lifecycle_messages(&received_bodies(&wants).await).len() >= 2 },
+    )
     .await;
     let bodies = received_bodies(&wants).await;
     let messages = lifecycle_messages(&bodies);
@@ -252,7 +292,10 @@ async fn a_change_is_announced_once_to_the_notifiers_that_want_it() {
 async fn an_override_survives_a_restart() {
     let first = spawn_app_from(&config(""), None).await;
     let paused = json!({"status": "paused", "reason": "bug in B"});
-    assert_eq!(set_status(&first, "homepage_cta", paused).await.status(), 200);
+    assert_eq!(
+        set_status(&first, "homepage_cta", paused).await.status(),
+        200
+    );
     let db = first._dir.as_ref().unwrap().path().join("splitcast.db");
     // A new process on the same file reads the override at start.
     let second = spawn_app_from(&config(""), Some(format!("sqlite://{}", db.display()))).await;
@@ -295,11 +338,20 @@ async fn two_instances_on_postgres_apply_a_change_within_two_seconds_and_announc
         200
     );
     let paused_at = Instant::now();
-    wait_until(Duration::from_secs(3), "the second instance to pause", || async {
-        new_visitor_sees(&two).await == "A" && listed(&two, "homepage_cta").await["status"] == "paused"
-    })
+    wait_until(
+        Duration::from_secs(3),
+        "the second instance to pause",
+        || async {
+            new_visitor_sees(&two).await == "A"
+                && listed(&two, "homepage_cta").await["status"] == "paused"
+        },
+    )
     .await;
-    assert!(paused_at.elapsed() <= Duration::from_secs(2), "{:?}", paused_at.elapsed());
+    assert!(
+        paused_at.elapsed() <= Duration::from_secs(2),
+        "{:?}",
+        paused_at.elapsed()
+    );
 
     wait_until(Duration::from_secs(10), "two announcements", || async {
         lifecycle_messages(&received_bodies(&blip_server).await).len() >= 2

@@ -19,6 +19,7 @@ mod notify_durability;
 mod notify_test;
 mod outbox;
 mod postgres;
+mod reload;
 mod results;
 mod sample_size;
 mod sessions;
