@@ -22,10 +22,13 @@ pub struct StoredOverride {
     pub changed_at: i64,
 }
 
+/// `experiment, status, winner, reason, changed_at`.
+type OverrideRow = (String, String, Option<String>, Option<String>, i64);
+
 impl SqlStore {
     /// Every override, by experiment name.
     pub async fn overrides(&self) -> Result<Vec<StoredOverride>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        let rows: Vec<OverrideRow> = sqlx::query_as(
             "SELECT experiment, status, winner, reason, changed_at \
              FROM experiment_overrides ORDER BY experiment",
         )
