@@ -12,6 +12,7 @@ pub mod configuration;
 pub mod credentials;
 pub mod error;
 pub mod experiment;
+pub mod history;
 pub mod ingest;
 pub mod metrics;
 pub mod names;

@@ -1,8 +1,10 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
+use crate::clock::SystemClock;
 use crate::configuration::NotifierEvent;
 use crate::configuration::Settings;
+use crate::history::Snapshotter;
 use crate::metrics::Metrics;
 use crate::notify::digest::DigestWorker;
 use crate::notify::retry::Backoff;
@@ -54,6 +56,12 @@ impl Application {
             let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
             tasks.spawn("WAL checkpointer", checkpoints);
         }
+        let snapshotter = Snapshotter::new(
+            store.clone(),
+            settings.history.interval(),
+            Arc::new(SystemClock),
+        );
+        tasks.spawn("results history snapshotter", snapshotter.run());
         let metrics = Metrics::new();
         start_notification_workers(&settings, &store, &metrics, &mut tasks).await?;
         let address = (settings.server.host.as_str(), settings.server.port);

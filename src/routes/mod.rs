@@ -3,6 +3,7 @@
 mod body;
 mod content;
 mod health;
+mod history;
 pub mod json_errors;
 mod pages;
 mod results;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get!("/readyz", health::readyz))
         .service(get!("/metrics", health::metrics))
         .service(get!("/results", results::results))
+        .service(get!("/results/history", history::history))
         .service(get!("/dashboard", pages::dashboard));
 }
 

@@ -62,7 +62,7 @@ pub async fn results(
 
 /// Checks `Authorization: Bearer <admin.token>`. Without a configured token
 /// (development only) the endpoint is open.
-fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let admin = &state.settings.admin;
     if !admin.is_configured() || bearer_is_one_of(req.headers(), &[&admin.token]) {
         Ok(())
