@@ -19,6 +19,7 @@ pub mod names;
 pub mod notify;
 pub mod planner;
 pub mod results;
+pub mod results_csv;
 pub mod routes;
 pub mod session;
 pub mod significance;
