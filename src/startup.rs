@@ -1,7 +1,9 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
+use crate::clock::SystemClock;
 use crate::configuration::{Settings, Sources};
+use crate::history::Snapshotter;
 use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, Reloader};
 use crate::metrics::Metrics;
 use crate::notify::routing::LiveRouting;
@@ -65,6 +67,12 @@ impl Application {
             "run-time status poll",
             OverridePoller::new(lifecycle.clone(), POLL_PERIOD).run(),
         );
+        let snapshotter = Snapshotter::new(
+            store.clone(),
+            settings.history.interval(),
+            Arc::new(SystemClock),
+        );
+        tasks.spawn("results history snapshotter", snapshotter.run());
         let metrics = Metrics::new();
         let (reloads, reloaded) = mpsc::unbounded_channel();
         prepare_outbox(&store).await?;

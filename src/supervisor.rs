@@ -82,6 +82,9 @@ mod tests {
         async fn first_participant_at(&self, _: &str) -> Result<Option<i64>, StoreError> {
             Ok(None)
         }
+        async fn history(&self, _: &str) -> Result<Vec<crate::store::HistoryPoint>, StoreError> {
+            Ok(Vec::new())
+        }
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 // splitcast dashboard: polls /results and renders every experiment as tables,
-// rate charts and lift-interval charts. Data from the server reaches the DOM only as text
+// rate charts and lift-interval charts, then its results over time
+// (dashboard-history.js). Data from the server reaches the DOM only as text
 // (createElement + textContent), never as markup.
 (function (global) {
   "use strict";
@@ -153,6 +154,7 @@
         "redirects or caching that favour one variant."));
     }
     experiment.goals.forEach(function (goal) { section.appendChild(goalBlock(experiment, goal)); });
+    section.appendChild(global.splitcastHistory.section(experiment, authHeaders()));
     return section;
   }
 
@@ -172,11 +174,14 @@
     tokenInput.focus();
   }
 
+  function authHeaders() {
+    return memoryToken ? { Authorization: "Bearer " + memoryToken } : {};
+  }
+
   function load() {
     global.clearTimeout(timer);
     var token = memoryToken;
-    var headers = token ? { Authorization: "Bearer " + token } : {};
-    return global.fetch("/results", { headers: headers, cache: "no-store" })
+    return global.fetch("/results", { headers: authHeaders(), cache: "no-store" })
       .then(function (response) {
         // Stop refreshing until a token is given: polling with a refused one is pointless.
         if (response.status === 401) { askForToken(Boolean(token)); return; }

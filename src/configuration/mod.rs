@@ -14,8 +14,8 @@ mod storage;
 pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
 pub use notify::{NotifyPolicy, NotifySettings};
 pub use sections::{
-    AdminSettings, Environment, IngestSettings, MIN_PRODUCTION_TOKEN_CHARS, MetricsSettings,
-    ServerSettings, StorageSettings,
+    AdminSettings, Environment, HistorySettings, IngestSettings, MIN_PRODUCTION_TOKEN_CHARS,
+    MetricsSettings, ServerSettings, StorageSettings,
 };
 pub use session::{ContentSecurity, SameSitePolicy, SessionSettings};
 pub use storage::{StorageUrl, Synchronous};
@@ -65,6 +65,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The enabled notifiers, in name order.
     pub notifiers: Vec<NotifierSettings>,
+    /// The snapshots of results over time.
+    pub history: HistorySettings,
     /// Warnings to log at start (e.g. a production setup with only `log`).
     pub warnings: Vec<String>,
 }
@@ -92,6 +94,8 @@ struct RawSettings {
     notify: NotifySettings,
     #[serde(default)]
     notifiers: BTreeMap<String, notifiers::RawNotifier>,
+    #[serde(default)]
+    history: HistorySettings,
 }
 
 /// Where to read the configuration from.
@@ -172,6 +176,7 @@ impl Settings {
         let notifiers = notifiers::validate(raw.notifiers)?;
         let ingest = raw.ingest.validate()?;
         raw.storage.validate()?;
+        raw.history.validate()?;
         let mut warnings = Vec::new();
         if session.generated_key {
             warnings.push(
@@ -213,6 +218,7 @@ impl Settings {
             experiments,
             notify: raw.notify,
             notifiers,
+            history: raw.history,
             warnings,
         })
     }

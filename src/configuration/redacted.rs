@@ -108,6 +108,7 @@ pub(super) fn render(settings: &Settings) -> String {
         "notify": settings.notify,
         "experiments": experiments,
         "notifiers": notifiers,
+        "history": settings.history,
     });
     toml::to_string_pretty(&effective).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
 }

@@ -245,3 +245,41 @@ impl IngestSettings {
         self.token().is_some() || self.signing_key.is_some()
     }
 }
+
+/// `[history]`: the snapshots behind `GET /results/history`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistorySettings {
+    /// Seconds between two points, aligned on the Unix epoch (3600: every
+    /// UTC hour). At most a day: the dashboard's participants per day needs
+    /// a point in every day.
+    pub interval_secs: u64,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        Self {
+            interval_secs: 3600,
+        }
+    }
+}
+
+impl HistorySettings {
+    /// The longest interval accepted: one day.
+    pub const MAX_INTERVAL_SECS: u64 = 86_400;
+
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=Self::MAX_INTERVAL_SECS).contains(&self.interval_secs) {
+            return Err(ConfigError::at(
+                "history.interval_secs",
+                format!("must be between 1 and {}", Self::MAX_INTERVAL_SECS),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The time between two points.
+    pub fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.interval_secs)
+    }
+}

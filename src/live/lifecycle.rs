@@ -153,6 +153,7 @@ impl Lifecycle {
             .await?;
         self.refresh().await?;
         if changed {
+            self.snapshot(now_ms).await;
             tracing::info!(
                 experiment = name,
                 status = status_name(change.status),
@@ -194,6 +195,7 @@ impl Lifecycle {
             .await?;
         self.refresh().await?;
         if removed {
+            self.snapshot(now_ms).await;
             tracing::info!(
                 experiment = name,
                 status = status_name(file.status),
@@ -201,6 +203,14 @@ impl Lifecycle {
             );
         }
         Ok((self.state(name)?, removed))
+    }
+
+    /// The results as they stood at a change, a point of their history.
+    /// The change is in force already; a failed snapshot only costs that point.
+    async fn snapshot(&self, now_ms: i64) {
+        if let Err(error) = crate::history::record_point(&self.store, now_ms).await {
+            tracing::warn!(error = ?error, "cannot record the results at a lifecycle change");
+        }
     }
 
     fn state(&self, name: &str) -> Result<ExperimentState, LifecycleError> {

@@ -2,8 +2,9 @@
 //! `POST /admin/reload`). The file is validated exactly as at start-up; an
 //! invalid one changes nothing. A valid one is put in force at once, except
 //! for what a running process cannot take:
-//! - the `environment`, `[server]`, `[session]` and `[storage]` sections
-//!   (the listener, the session key and the database are bound at start):
+//! - the `environment`, `[server]`, `[session]`, `[storage]` and `[history]`
+//!   sections (the listener, the session key, the database and the
+//!   snapshot schedule are bound at start):
 //!   they keep their running values until a restart;
 //! - a new definition of an experiment that has participants, when it
 //!   changes its variants, their weights, the assignment method or the hash
@@ -142,6 +143,11 @@ pub fn merge(
     new.session = running.session.clone();
     keep("storage", !same_storage(running, &new));
     new.storage = running.storage.clone();
+    keep(
+        "history",
+        running.history.interval() != new.history.interval(),
+    );
+    new.history = running.history.clone();
     for old in running.experiments.iter() {
         let name = old.name.as_str();
         if !with_participants.contains(name) {

@@ -4,6 +4,7 @@ mod body;
 mod content;
 mod experiments;
 mod health;
+mod history;
 pub mod json_errors;
 mod pages;
 mod results;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get!("/readyz", health::readyz))
         .service(get!("/metrics", health::metrics))
         .service(get!("/results", results::results))
+        .service(get!("/results/history", history::history))
         .service(get!("/dashboard", pages::dashboard))
         .service(get!("/experiments", experiments::list))
         .service(

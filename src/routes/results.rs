@@ -1,4 +1,4 @@
-//! `GET /results`, behind the admin token.
+//! `GET /results` (JSON or CSV), behind the admin token.
 
 use crate::credentials::bearer_is_one_of;
 use crate::error::ApiError;
@@ -10,10 +10,32 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// `?experiment=NAME` narrows the report to one experiment.
+/// `?experiment=NAME` narrows the report to one experiment; `?format=csv`
+/// answers it as CSV (`json`, the default, as JSON).
 #[derive(Debug, Deserialize)]
 pub struct ResultsQuery {
     experiment: Option<String>,
+    format: Option<String>,
+}
+
+/// What `?format=` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+impl Format {
+    fn parse(format: Option<&str>) -> Result<Self, ApiError> {
+        match format {
+            None | Some("json") => Ok(Self::Json),
+            Some("csv") => Ok(Self::Csv),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "unknown format {:?}: use json or csv",
+                other.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
 }
 
 /// The results of every experiment (or one), per goal and variant.
@@ -24,6 +46,7 @@ pub async fn results(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let current = state.live.current();
+    let format = Format::parse(query.format.as_deref())?;
     let experiments: Vec<_> = match query.experiment.as_deref() {
         None => current.experiments.iter().collect(),
         Some(name) => vec![
@@ -56,9 +79,14 @@ pub async fn results(
         }
     }
     let report = crate::results::build(experiments.into_iter(), counters, &context);
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .json(report))
+    let mut response = HttpResponse::Ok();
+    response.insert_header((CACHE_CONTROL, "no-store"));
+    Ok(match format {
+        Format::Json => response.json(report),
+        Format::Csv => response
+            .content_type("text/csv; charset=utf-8")
+            .body(crate::results_csv::render(&report).map_err(ApiError::internal)?),
+    })
 }
 
 /// Checks `Authorization: Bearer <admin.token>`, for every admin endpoint.

@@ -91,9 +91,17 @@ pub struct Comparison {
     pub chance_to_beat_control: Option<f64>,
 }
 
+/// Treatment rate minus control rate; `None` when either arm has no
+/// participants. The `lift_abs` of [`compare`], on its own for where the
+/// rest of a comparison is not wanted (results over time).
+pub fn lift_abs(control: Arm, treatment: Arm) -> Option<f64> {
+    Some(treatment.rate()? - control.rate()?)
+}
+
 /// Compares `treatment` with `control` for `/results`.
 pub fn compare(control: Arm, treatment: Arm) -> Comparison {
-    let (Some(control_rate), Some(treatment_rate)) = (control.rate(), treatment.rate()) else {
+    let (Some(control_rate), Some(lift_abs)) = (control.rate(), lift_abs(control, treatment))
+    else {
         return Comparison {
             lift_abs: None,
             lift_rel: None,
@@ -102,7 +110,6 @@ pub fn compare(control: Arm, treatment: Arm) -> Comparison {
             chance_to_beat_control: None,
         };
     };
-    let lift_abs = treatment_rate - control_rate;
     let (p_value, test) = two_by_two([control.row(), treatment.row()]);
     Comparison {
         lift_abs: Some(lift_abs),

@@ -6,6 +6,7 @@
 mod bulk;
 mod digest;
 mod effects;
+mod history;
 mod increments;
 mod outbox;
 mod overrides;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use digest::{DigestSum, TakenDigest};
 pub use effects::{Effects, OutboxRow, Routing, no_routing};
+pub use history::{HistoryCount, HistoryPoint, PointCause};
 pub use outbox::{Claimed, DeadLetter};
 pub use overrides::StoredOverride;
 pub use rate_buckets::Bucket;
@@ -235,6 +237,9 @@ pub trait Store: Send + Sync + 'static {
     async fn counters(&self) -> Result<Vec<Counter>, StoreError>;
     /// Unix seconds of the first participant of `experiment`, if any.
     async fn first_participant_at(&self, experiment: &str) -> Result<Option<i64>, StoreError>;
+    /// Every results history point, oldest first, with `experiment`'s counts
+    /// at each (none at the points before it had any).
+    async fn history(&self, experiment: &str) -> Result<Vec<HistoryPoint>, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

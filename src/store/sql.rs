@@ -5,7 +5,7 @@
 
 use super::effects::Routing;
 use super::sqlite_writes::SqliteWrites;
-use super::{Counter, Store, StoreError, Write, Written};
+use super::{Counter, HistoryPoint, Store, StoreError, Write, Written};
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -138,5 +138,9 @@ impl Store for SqlStore {
                 .insert(experiment.to_owned(), first);
         }
         Ok(first)
+    }
+
+    async fn history(&self, experiment: &str) -> Result<Vec<HistoryPoint>, StoreError> {
+        self.history_points(experiment).await
     }
 }

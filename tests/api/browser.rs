@@ -6,6 +6,7 @@
 mod dashboard;
 mod demo;
 mod driver;
+mod history;
 
 use crate::helpers::TestApp;
 

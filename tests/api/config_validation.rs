@@ -289,3 +289,20 @@ fn the_production_example_is_valid_once_its_secrets_come_from_the_environment() 
     assert!(stdout.contains("environment = \"production\""), "{stdout}");
     assert!(!stdout.contains("prod-admin-token") && !stdout.contains(key));
 }
+
+#[test]
+fn the_history_interval_is_between_a_second_and_a_day_and_printed() {
+    for bad in ["interval_secs = 0", "interval_secs = 86401"] {
+        rejects(
+            &DEFAULT.patched("interval_secs = 3600", bad),
+            "history.interval_secs",
+        );
+    }
+    let config = DEFAULT.patched("interval_secs = 3600", "interval_secs = 60");
+    let (status, stdout, stderr) = run(&["check-config"], &config, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stdout.contains("[history]\ninterval_secs = 60\n"),
+        "{stdout}"
+    );
+}

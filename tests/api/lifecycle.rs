@@ -124,6 +124,34 @@ async fn concluding_serves_the_winner_to_everyone_and_counts_nothing() {
         listed
     });
 
+    // The results as they stood at the change are a point of their history.
+    let history: Value = app
+        .client
+        .get(app.url("/results/history?experiment=homepage_cta"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let points = history["points"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "{history}");
+    let rfc3339 = |text: &str| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    assert_eq!(
+        rfc3339(points[0]["at"].as_str().unwrap()),
+        rfc3339(changed_at)
+    );
+    let participants: i64 = points[0]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["participants"].as_i64().unwrap())
+        .sum();
+    assert_eq!(participants, 1);
+
     // Everyone sees the winner now, the returning visitor too, and nothing counts.
     for _ in 0..5 {
         assert_eq!(new_visitor_sees(&app).await, "B");

@@ -10,6 +10,7 @@ mod durability;
 mod errors;
 mod fuzz;
 mod helpers;
+mod history;
 mod http_edges;
 mod lifecycle;
 mod notifications;
