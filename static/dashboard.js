@@ -1,5 +1,6 @@
-// splitcast dashboard: polls /results and renders every experiment as tables,
-// rate charts and lift-interval charts, then its results over time
+// splitcast dashboard: polls /results and /experiments and renders every
+// experiment as its status with the lifecycle buttons (dashboard-lifecycle.js),
+// tables, rate charts and lift-interval charts, then its results over time
 // (dashboard-history.js). Data from the server reaches the DOM only as text
 // (createElement + textContent), never as markup.
 (function (global) {
@@ -137,7 +138,7 @@
     return block;
   }
 
-  function experimentSection(experiment, generatedAt) {
+  function experimentSection(experiment, generatedAt, states) {
     var section = el("section", "experiment");
     section.dataset.experiment = experiment.name;
     var title = el("h2", null);
@@ -146,6 +147,10 @@
     status.dataset.status = experiment.status;
     title.appendChild(status);
     section.appendChild(title);
+    var state = states[experiment.name];
+    if (state) {
+      section.appendChild(global.splitcastLifecycle.block(state, { headers: authHeaders, onChanged: load }));
+    }
     section.appendChild(analysis.analysisBlock(experiment, generatedAt));
     if (experiment.srm && experiment.srm.mismatch) {
       section.appendChild(el("p", "srm-warning",
@@ -158,8 +163,8 @@
     return section;
   }
 
-  function render(report) {
-    var sections = report.experiments.map(function (e) { return experimentSection(e, report.generated_at); });
+  function render(report, states) {
+    var sections = report.experiments.map(function (e) { return experimentSection(e, report.generated_at, states); });
     container.replaceChildren.apply(container, sections);
     message.textContent = sections.length ? "" : "No experiments are configured.";
     var now = new Date();
@@ -178,6 +183,18 @@
     return memoryToken ? { Authorization: "Bearer " + memoryToken } : {};
   }
 
+  /** GET /experiments by name; empty when it cannot be read (no buttons then). */
+  function lifecycleStates() {
+    return global.fetch("/experiments", { headers: authHeaders(), cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : { experiments: [] }; })
+      .then(function (body) {
+        var byName = {};
+        body.experiments.forEach(function (state) { byName[state.name] = state; });
+        return byName;
+      })
+      .catch(function () { return {}; });
+  }
+
   function load() {
     global.clearTimeout(timer);
     var token = memoryToken;
@@ -186,9 +203,9 @@
         // Stop refreshing until a token is given: polling with a refused one is pointless.
         if (response.status === 401) { askForToken(Boolean(token)); return; }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json().then(function (report) {
+        return Promise.all([response.json(), lifecycleStates()]).then(function (both) {
           form.hidden = true;
-          render(report);
+          render(both[0], both[1]);
           timer = global.setTimeout(load, REFRESH_MS);
         });
       })

@@ -7,6 +7,7 @@ mod dashboard;
 mod demo;
 mod driver;
 mod history;
+mod lifecycle;
 
 use crate::helpers::TestApp;
 
