@@ -81,6 +81,20 @@ pub fn significance(text: &str) -> Notification {
 }
 
 /// Every request the server received, in order.
+/// A lifecycle change whose free-text reason carries markup specials.
+pub fn lifecycle(reason: &str) -> Notification {
+    Notification::Lifecycle {
+        id: "life_0001".into(),
+        experiment: "homepage_cta".into(),
+        status: "concluded".into(),
+        winner: Some("B".into()),
+        reason: Some(reason.into()),
+        source: "override".into(),
+        text: format!("homepage_cta concluded: B ships — {reason}"),
+        changed_at: 1_649_367_560_250,
+    }
+}
+
 pub async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }

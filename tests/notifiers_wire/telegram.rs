@@ -255,3 +255,20 @@ async fn a_channel_username_is_sent_as_a_string_chat_id() {
         json!("<b>A/B Test: splitcast test notification</b>")
     );
 }
+
+#[tokio::test]
+async fn a_lifecycle_change_escapes_its_free_text_reason() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(send_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sent_message(1, "x")))
+        .mount(&server)
+        .await;
+    let outcome = notifier(&server, client()).send(&lifecycle("<b>&x")).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered);
+    let body: serde_json::Value = requests(&server).await[0].body_json().unwrap();
+    assert_eq!(
+        body["text"],
+        "<b>A/B Test Lifecycle: homepage_cta</b>\nhomepage_cta concluded: B ships — &lt;b&gt;&amp;x"
+    );
+}

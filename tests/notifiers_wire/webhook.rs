@@ -197,3 +197,25 @@ fn an_unusable_secret_is_refused_at_construction_without_echoing_it() {
     let err = WebhookNotifier::new("hooks", settings, client()).unwrap_err();
     assert!(!format!("{err} {err:?}").contains("secretish"));
 }
+
+#[tokio::test]
+async fn a_lifecycle_change_is_typed_abtest_lifecycle() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let outcome = notifier(&server).send(&lifecycle("won")).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered);
+    let request = &requests(&server).await[0];
+    assert_eq!(assert_signed(request), "life_0001");
+    let body: serde_json::Value = request.body_json().unwrap();
+    assert_eq!(body["type"], json!("abtest.lifecycle"));
+    assert_eq!(body["timestamp"], json!("2022-04-07T21:39:20Z"));
+    assert_eq!(
+        body["data"],
+        json!({"experiment": "homepage_cta", "status": "concluded", "winner": "B",
+               "reason": "won", "source": "override",
+               "text": "homepage_cta concluded: B ships — won"})
+    );
+}
