@@ -119,6 +119,18 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// GET `path` with `Authorization: Bearer <token>`, answered as JSON.
+    pub async fn get_json_with(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        response.json().await.expect("a JSON answer")
+    }
+
     /// POST without a body with this app's browser.
     pub async fn post(&self, path: &str) -> reqwest::Response {
         self.client.post(self.url(path)).send().await.unwrap()

@@ -58,16 +58,7 @@ async fn clear_status(app: &TestApp, name: &str) -> reqwest::Response {
 
 /// The entry of `name` in `GET /experiments`.
 pub async fn listed(app: &TestApp, name: &str) -> Value {
-    let body: Value = app
-        .client
-        .get(app.url("/experiments"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json_with("/experiments", TOKEN).await;
     body["experiments"]
         .as_array()
         .unwrap()
@@ -126,15 +117,8 @@ async fn concluding_serves_the_winner_to_everyone_and_counts_nothing() {
 
     // The results as they stood at the change are a point of their history.
     let history: Value = app
-        .client
-        .get(app.url("/results/history?experiment=homepage_cta"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_with("/results/history?experiment=homepage_cta", TOKEN)
+        .await;
     let points = history["points"].as_array().unwrap();
     assert_eq!(points.len(), 1, "{history}");
     let rfc3339 = |text: &str| {

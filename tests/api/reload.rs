@@ -113,16 +113,7 @@ async fn new_weights_are_refused_once_an_experiment_has_participants() {
     std::fs::write(&app.config_path, &skewed).unwrap();
     let answer: Value = reload(&app).await.json().await.unwrap();
     assert_eq!(answer["refused"], json!([]));
-    let listed: Value = app
-        .client
-        .get(app.url("/experiments"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json_with("/experiments", TOKEN).await;
     assert_eq!(listed["experiments"][0]["variants"][1]["weight"], 150.0);
 
     // One participant later, another split (and content edit) is refused for

@@ -23,15 +23,8 @@ async fn the_dashboard_draws_the_results_over_time() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let history: serde_json::Value = app
-            .client
-            .get(app.url("/results/history?experiment=homepage_cta"))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json_with("/results/history?experiment=homepage_cta", TOKEN)
+            .await;
         if history["points"].as_array().unwrap().len() >= 3 {
             break;
         }

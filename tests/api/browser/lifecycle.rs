@@ -78,7 +78,7 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
         })
         .await;
     assert!(shown.ends_with("(B wins signups)"), "{shown}");
-    let status = format!(r#"[data-experiment="homepage_cta"] h2 .status"#);
+    let status = r#"[data-experiment="homepage_cta"] h2 .status"#;
     browser
         .text_when(&status, |t| t.eq_ignore_ascii_case("concluded"))
         .await;
