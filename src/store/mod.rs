@@ -8,11 +8,13 @@ mod digest;
 mod effects;
 mod increments;
 mod outbox;
+mod plan;
 mod postgres;
 mod rate_buckets;
 mod sql;
 mod sqlite;
 mod sqlite_writes;
+mod sqlx_tables;
 mod sqlx_writes;
 mod verdicts;
 mod writer;
@@ -52,6 +54,10 @@ pub enum StoreError {
     /// trying, so that callers hear within milliseconds, not a pool timeout.
     #[error("the store failed moments ago; not retried yet")]
     Failing,
+    /// Other instances kept enrolling the batch's new units while it was
+    /// applied (PostgreSQL); nothing of it was kept.
+    #[error("the batch kept conflicting with concurrent writers")]
+    Contended,
 }
 
 /// Where an event came from.

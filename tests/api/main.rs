@@ -18,6 +18,7 @@ mod notify_durability;
 mod notify_test;
 mod outbox;
 mod postgres;
+mod postgres_batches;
 mod results;
 mod sample_size;
 mod sessions;
