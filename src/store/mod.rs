@@ -21,7 +21,7 @@ mod writer;
 
 pub use digest::{DigestSum, TakenDigest};
 pub use effects::{Effects, OutboxRow, Routing, no_routing};
-pub use outbox::{Claimed, DeadLetter};
+pub use outbox::{Claimed, DeadLetter, Outbox};
 pub use rate_buckets::Bucket;
 pub use sql::{Backend, SqlStore};
 pub use verdicts::Comparison;
