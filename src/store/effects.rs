@@ -3,6 +3,7 @@
 //! notifier side's policy ([`Routing`], implemented in `notify::routing`);
 //! the store only executes the effects, so it knows nothing of messages.
 
+use super::bulk::{MultiRow, Param};
 use super::{Applied, Event, StoreError};
 use crate::clock::now_millis;
 use sqlx::AnyConnection;
@@ -51,35 +52,56 @@ pub struct OutboxRow {
     pub is_event: bool,
 }
 
-/// Writes `effects` through sqlx (PostgreSQL, and SQLite outside the writer
-/// thread); returns whether outbox rows were added.
+/// Writes `effects` through sqlx (PostgreSQL), one statement per table;
+/// returns whether outbox rows were added.
 pub(super) async fn write_effects(
     conn: &mut AnyConnection,
     effects: Effects,
 ) -> Result<bool, StoreError> {
-    for ((experiment, variant, event, goal), by) in effects.digest {
-        sqlx::query(
-            "INSERT INTO digest_counts (experiment, variant, event, goal, count) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (experiment, variant, event, goal) \
-             DO UPDATE SET count = digest_counts.count + excluded.count",
-        )
-        .bind(experiment)
-        .bind(variant)
-        .bind(event)
-        .bind(goal)
-        .bind(by)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let enqueued = !effects.outbox.is_empty();
-    for row in effects.outbox {
-        insert_outbox_row(conn, &row).await?;
-    }
-    Ok(enqueued)
+    let sums: Vec<[Param; 5]> = effects
+        .digest
+        .iter()
+        .map(|((experiment, variant, event, goal), by)| {
+            [
+                Param::Text(experiment),
+                Param::Text(variant),
+                Param::Text(event),
+                Param::Text(goal),
+                Param::Int(*by),
+            ]
+        })
+        .collect();
+    let add_sums = MultiRow {
+        head: "INSERT INTO digest_counts (experiment, variant, event, goal, count)",
+        tail: "ON CONFLICT (experiment, variant, event, goal) \
+               DO UPDATE SET count = digest_counts.count + excluded.count",
+    };
+    add_sums.execute(conn, &sums).await?;
+    let now = now_millis();
+    // In the order routing gave them: row ids are the delivery order.
+    let rows: Vec<[Param; 5]> = effects
+        .outbox
+        .iter()
+        .map(|row| {
+            [
+                Param::Text(&row.notifier),
+                Param::Text(&row.payload),
+                Param::Int(i64::from(row.is_event)),
+                Param::Int(now),
+                Param::Int(now),
+            ]
+        })
+        .collect();
+    let add_rows = MultiRow {
+        head: "INSERT INTO outbox (notifier, notification, is_event, created_at, next_attempt_at)",
+        tail: "",
+    };
+    add_rows.execute(conn, &rows).await?;
+    Ok(!rows.is_empty())
 }
 
-async fn insert_outbox_row(conn: &mut AnyConnection, row: &OutboxRow) -> Result<(), StoreError> {
+/// Adds one outbox row, due now.
+pub(super) async fn enqueue(conn: &mut AnyConnection, row: &OutboxRow) -> Result<(), StoreError> {
     let now = now_millis();
     sqlx::query(
         "INSERT INTO outbox (notifier, notification, is_event, created_at, next_attempt_at) \
@@ -92,9 +114,4 @@ async fn insert_outbox_row(conn: &mut AnyConnection, row: &OutboxRow) -> Result<
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Adds one outbox row, due now.
-pub(super) async fn enqueue(conn: &mut AnyConnection, row: &OutboxRow) -> Result<(), StoreError> {
-    insert_outbox_row(conn, row).await
 }

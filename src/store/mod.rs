@@ -10,11 +10,13 @@ mod history;
 mod increments;
 mod outbox;
 mod overrides;
+mod plan;
 mod postgres;
 mod rate_buckets;
 mod sql;
 mod sqlite;
 mod sqlite_writes;
+mod sqlx_tables;
 mod sqlx_writes;
 mod verdicts;
 mod writer;
@@ -22,7 +24,7 @@ mod writer;
 pub use digest::{DigestSum, TakenDigest};
 pub use effects::{Effects, OutboxRow, Routing, no_routing};
 pub use history::{HistoryCount, HistoryPoint, PointCause};
-pub use outbox::{Claimed, DeadLetter};
+pub use outbox::{Claimed, DeadLetter, Outbox};
 pub use overrides::StoredOverride;
 pub use rate_buckets::Bucket;
 pub use sql::{Backend, SqlStore};
@@ -56,6 +58,10 @@ pub enum StoreError {
     /// trying, so that callers hear within milliseconds, not a pool timeout.
     #[error("the store failed moments ago; not retried yet")]
     Failing,
+    /// Other instances kept enrolling the batch's new units while it was
+    /// applied (PostgreSQL); nothing of it was kept.
+    #[error("the batch kept conflicting with concurrent writers")]
+    Contended,
 }
 
 /// Where an event came from.

@@ -17,13 +17,14 @@ pub struct Bucket {
 
 impl SqlStore {
     /// Applies `update` to the bucket of `notifier` (created as `initial`)
-    /// and stores the bucket it returns, atomically for the whole cluster.
-    pub async fn update_bucket<T>(
+    /// and stores the bucket it returns, atomically for the whole cluster:
+    /// [`Outbox::update_bucket`](super::Outbox::update_bucket).
+    pub(super) async fn update_bucket_row(
         &self,
         notifier: &str,
         initial: Bucket,
-        update: impl FnOnce(Bucket) -> (Bucket, T),
-    ) -> Result<T, StoreError> {
+        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         // A write first: SQLite takes its write lock here, not at the update.
         sqlx::query(
@@ -45,7 +46,7 @@ impl SqlStore {
         .bind(notifier)
         .fetch_one(&mut *tx)
         .await?;
-        let (bucket, result) = update(Bucket { credit, updated_ms });
+        let bucket = update(Bucket { credit, updated_ms });
         sqlx::query("UPDATE rate_buckets SET credit = $2, updated_at = $3 WHERE notifier = $1")
             .bind(notifier)
             .bind(bucket.credit)
@@ -53,6 +54,6 @@ impl SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(result)
+        Ok(())
     }
 }

@@ -48,11 +48,6 @@ impl SqlStore {
         self.backend
     }
 
-    /// Notified whenever a commit adds outbox rows.
-    pub fn outbox_wake(&self) -> Arc<Notify> {
-        self.outbox_wake.clone()
-    }
-
     pub(super) fn new(pool: AnyPool, backend: Backend, routing: Arc<dyn Routing>) -> Self {
         Self {
             pool,

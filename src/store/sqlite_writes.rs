@@ -2,8 +2,9 @@
 //! applies a whole batch in one transaction with cached prepared statements.
 //! Through sqlx every statement is a hand-off to its worker thread and back,
 //! which cost more than SQLite itself (see BENCHMARKS.md); here a batch costs
-//! one wake-up of the thread and one fsync. The rules are those of the SQL
-//! store (`sql.rs`), statement for statement.
+//! one wake-up of the thread and one fsync. The rules are those of the
+//! PostgreSQL path (`sqlx_writes.rs`, which resolves them in `plan/`), event
+//! for event.
 
 use super::effects::{Effects, Routing};
 use super::increments::{Increments, count};
@@ -145,7 +146,7 @@ impl SqliteWrites {
     }
 }
 
-/// As in the SQL store: delivery ids first, in key order.
+/// As on PostgreSQL: delivery ids first, in key order.
 fn claim_deliveries(tx: &Transaction, writes: &[Write], now: i64) -> Result<Vec<bool>, StoreError> {
     let mut duplicate = vec![false; writes.len()];
     let order = delivery_order(writes);

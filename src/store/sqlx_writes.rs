@@ -1,13 +1,34 @@
 //! The write path through sqlx, used on PostgreSQL (SQLite writes go
-//! through `sqlite_writes.rs`, statement for statement the same rules): a
-//! batch in one transaction, its delivery ids first.
+//! through `sqlite_writes.rs`, with the same rules): a batch in one
+//! transaction, its delivery ids first, then one multi-row statement per
+//! table, so that a batch costs a bounded number of round trips whatever
+//! its size. The events are resolved in memory (`plan.rs`) from what the
+//! database held before the batch.
 
+use super::bulk::{MultiRow, Param};
 use super::effects::{Effects, write_effects};
-use super::increments::{Increments, count};
+use super::plan::{Before, Plan};
 use super::sql::SqlStore;
-use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
-use sqlx::AnyConnection;
-use sqlx::Connection;
+use super::sqlx_tables::{
+    add_conversions, add_increments, add_views, enroll, participants_on_record,
+};
+use super::{Applied, Event, StoreError, Write, Written, delivery_order};
+use sqlx::{AnyConnection, Connection};
+use std::collections::HashSet;
+
+/// Transactions tried for one batch before it is refused: a try is given up
+/// only when another instance enrolled one of its new units meanwhile, and
+/// the next try sees that unit.
+const MAX_TRIES: usize = 4;
+
+/// What one try of a batch came to.
+enum Try {
+    /// Ready to commit: the outcomes, and whether outbox rows were added.
+    Applied(Vec<Written>, bool),
+    /// Another instance enrolled one of the batch's new units after the
+    /// batch read the participants: the plan is void.
+    Raced,
+}
 
 impl SqlStore {
     /// Applies `writes` in one transaction on `conn`.
@@ -16,25 +37,49 @@ impl SqlStore {
         conn: &mut AnyConnection,
         writes: &[Write],
     ) -> Result<Vec<Written>, StoreError> {
-        let mut tx = conn.begin().await?;
-        let duplicate = claim_deliveries(&mut tx, writes).await?;
+        for _ in 0..MAX_TRIES {
+            let mut tx = conn.begin().await?;
+            match self.try_batch(&mut tx, writes).await? {
+                Try::Applied(outcomes, enqueued) => {
+                    tx.commit().await?;
+                    if enqueued {
+                        self.outbox_wake.notify_waiters();
+                    }
+                    return Ok(outcomes);
+                }
+                Try::Raced => tx.rollback().await?,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn try_batch(
+        &self,
+        conn: &mut AnyConnection,
+        writes: &[Write],
+    ) -> Result<Try, StoreError> {
+        let duplicate = claim_deliveries(conn, writes).await?;
         let live: Vec<&Event> = writes
             .iter()
             .zip(&duplicate)
             .filter(|(_, duplicate)| !**duplicate)
             .flat_map(|(write, _)| &write.events)
             .collect();
-        let mut increments = Increments::new();
+        let before = Before {
+            recorded_ids: claim_event_ids(conn, &live).await?,
+            participants: participants_on_record(conn, &live).await?,
+        };
+        let plan = Plan::new(&live, &before);
+        if !enroll(conn, &live, &plan).await? {
+            return Ok(Try::Raced);
+        }
+        let views_after = add_views(conn, &plan).await?;
+        let repeats_after = add_conversions(conn, &live, &plan).await?;
+        let mut released: Vec<&str> = plan.released_ids.clone();
+        let (applied, increments) = plan.outcomes(&live, &views_after, &repeats_after);
         let mut effects = Effects::default();
-        let mut enrolled = super::bulk::enroll_new(&mut tx, &live, &mut increments).await?;
-        let mut applied = Vec::with_capacity(live.len());
-        for (index, event) in live.into_iter().enumerate() {
-            let outcome = match enrolled.remove(&index) {
-                Some(outcome) => outcome,
-                None => apply_one(&mut tx, event, &mut increments).await?,
-            };
-            self.routing.record(&mut effects, event, &outcome);
-            applied.push(outcome);
+        for (event, outcome) in live.iter().zip(&applied) {
+            self.routing.record(&mut effects, event, outcome);
         }
         let mut applied = applied.into_iter();
         let mut outcomes = Vec::with_capacity(writes.len());
@@ -48,36 +93,30 @@ impl SqlStore {
                 (write.single, &write.delivery, mine.as_slice())
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
-                sqlx::query("DELETE FROM ingest_ids WHERE id = $1")
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                released.push(id.as_str());
             }
             outcomes.push(Written::Applied(mine));
         }
-        add_increments(&mut tx, increments).await?;
-        let enqueued = write_effects(&mut tx, effects).await?;
+        release_ids(conn, &released).await?;
+        add_increments(conn, increments).await?;
+        let enqueued = write_effects(conn, effects).await?;
         if writes.iter().any(|w| w.probe) {
             sqlx::query(
                 "INSERT INTO writer_probe (id, at) VALUES (1, $1) \
                  ON CONFLICT (id) DO UPDATE SET at = excluded.at",
             )
             .bind(crate::clock::now_secs())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await?;
-        if enqueued {
-            self.outbox_wake.notify_waiters();
-        }
-        Ok(outcomes)
+        Ok(Try::Applied(outcomes, enqueued))
     }
 }
 
-/// Records the batch's delivery ids first, in key order, so that two
-/// instances committing the same id wait on each other rather than
-/// deadlock; returns, per write, whether its id was recorded before (or
-/// earlier in this batch).
+/// Records the batch's delivery ids first, in key order (one statement
+/// inserts its rows in the order given), so that two instances committing
+/// the same id wait on each other rather than deadlock; returns, per write,
+/// whether its id was recorded before (or earlier in this batch).
 async fn claim_deliveries(
     conn: &mut AnyConnection,
     writes: &[Write],
@@ -85,147 +124,68 @@ async fn claim_deliveries(
     let mut duplicate = vec![false; writes.len()];
     let order = delivery_order(writes);
     let now = crate::clock::now_secs();
-    for (index, id) in order {
-        let inserted = sqlx::query(
-            "INSERT INTO ingest_ids (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(id.as_str())
-        .bind(now)
-        .execute(&mut *conn)
+    let mut rows: Vec<[Param; 2]> = order
+        .iter()
+        .map(|(_, id)| [Param::Text(id.as_str()), Param::Int(now)])
+        .collect();
+    rows.dedup();
+    let fresh: HashSet<String> = INSERT_IDS
+        .fetch::<(String,), 2>(conn, &rows)
         .await?
-        .rows_affected();
-        duplicate[index] = inserted == 0;
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    let mut seen = HashSet::new();
+    for (index, id) in order {
+        // The first write with an id gets it; a later one in the batch is its duplicate.
+        duplicate[index] = !seen.insert(id.as_str()) || !fresh.contains(id.as_str());
     }
     Ok(duplicate)
 }
 
-async fn add_increments(
+const INSERT_IDS: MultiRow = MultiRow {
+    head: "INSERT INTO ingest_ids (id, created_at)",
+    tail: "ON CONFLICT DO NOTHING RETURNING id",
+};
+
+/// Records the batch's event ids, in key order; returns those recorded
+/// before (which make their first event a duplicate). Whether a later event
+/// with the same id is a duplicate is the plan's to say.
+async fn claim_event_ids(
     conn: &mut AnyConnection,
-    increments: Increments,
-) -> Result<(), StoreError> {
-    for ((experiment, variant, metric, goal), by) in increments {
-        sqlx::query(
-            "INSERT INTO counters (experiment, variant, metric, goal, value) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (experiment, variant, metric, goal) \
-             DO UPDATE SET value = counters.value + excluded.value",
-        )
-        .bind(experiment)
-        .bind(variant)
-        .bind(metric)
-        .bind(goal)
-        .bind(by)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    events: &[&Event],
+) -> Result<HashSet<String>, StoreError> {
+    let mut ids: Vec<(&str, i64)> = events
+        .iter()
+        .filter_map(|e| Some((e.event_id.as_deref()?, e.at)))
+        .collect();
+    // The first event's time is the one kept, as when they were recorded one by one.
+    ids.sort_by_key(|(id, _)| *id);
+    ids.dedup_by_key(|(id, _)| *id);
+    let rows: Vec<[Param; 2]> = ids
+        .iter()
+        .map(|(id, at)| [Param::Text(id), Param::Int(*at)])
+        .collect();
+    let fresh: HashSet<String> = INSERT_IDS
+        .fetch::<(String,), 2>(conn, &rows)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    Ok(ids
+        .into_iter()
+        .filter(|(id, _)| !fresh.contains(*id))
+        .map(|(id, _)| id.to_owned())
+        .collect())
 }
 
-async fn apply_one(
-    conn: &mut AnyConnection,
-    event: &Event,
-    increments: &mut Increments,
-) -> Result<Applied, StoreError> {
-    let experiment = event.experiment.as_str();
-    let mut count = |variant: &str, metric: &'static str, goal: &str| {
-        count(increments, experiment, variant, metric, goal)
+/// Deletes ids this batch recorded and then gave back.
+async fn release_ids(conn: &mut AnyConnection, ids: &[&str]) -> Result<(), StoreError> {
+    let rows: Vec<[Param; 1]> = ids.iter().map(|id| [Param::Text(id)]).collect();
+    let delete = MultiRow {
+        head: "DELETE FROM ingest_ids WHERE id IN (",
+        tail: ")",
     };
-    if let Some(id) = &event.event_id {
-        let fresh = sqlx::query(
-            "INSERT INTO ingest_ids (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(event.at)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
-            return Ok(Applied::DuplicateId);
-        }
-    }
-    let new = sqlx::query(
-        "INSERT INTO participants (experiment, unit_id, variant, source, views, created_at) \
-         VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(experiment)
-    .bind(&event.unit_id)
-    .bind(event.variant.as_str())
-    .bind(event.source.as_str())
-    .bind(event.at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if new {
-        count(event.variant.as_str(), "participants", "");
-    } else {
-        let recorded: String = sqlx::query_scalar(
-            "SELECT variant FROM participants WHERE experiment = $1 AND unit_id = $2",
-        )
-        .bind(experiment)
-        .bind(&event.unit_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if event.action == Action::Enroll {
-            return Ok(Applied::Enrolled {
-                new,
-                variant: recorded,
-            });
-        }
-        if recorded != event.variant.as_str() {
-            if let Some(id) = &event.event_id {
-                // The rejected event must not consume its id: a corrected retry may reuse it.
-                sqlx::query("DELETE FROM ingest_ids WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            return Ok(Applied::VariantMismatch { recorded });
-        }
-    }
-    let variant = event.variant.as_str();
-    Ok(match &event.action {
-        Action::Enroll => Applied::Enrolled {
-            new,
-            variant: variant.to_owned(),
-        },
-        Action::View => {
-            let views: i64 = sqlx::query_scalar(
-                "UPDATE participants SET views = views + 1 \
-                 WHERE experiment = $1 AND unit_id = $2 RETURNING views",
-            )
-            .bind(experiment)
-            .bind(&event.unit_id)
-            .fetch_one(&mut *conn)
-            .await?;
-            count(variant, "views", "");
-            if views == 1 {
-                count(variant, "unique_views", "");
-            }
-            Applied::Viewed { unique: views == 1 }
-        }
-        Action::Convert(goal) => {
-            let repeats: i64 = sqlx::query_scalar(
-                "INSERT INTO conversions (experiment, goal, unit_id, variant, repeats, created_at) \
-                 VALUES ($1, $2, $3, $4, 0, $5) \
-                 ON CONFLICT (experiment, goal, unit_id) \
-                 DO UPDATE SET repeats = conversions.repeats + 1 RETURNING repeats",
-            )
-            .bind(experiment)
-            .bind(goal.as_str())
-            .bind(&event.unit_id)
-            .bind(variant)
-            .bind(event.at)
-            .fetch_one(&mut *conn)
-            .await?;
-            count(variant, "total_conversions", goal.as_str());
-            if repeats == 0 {
-                count(variant, "conversions", goal.as_str());
-            }
-            Applied::Converted {
-                first: repeats == 0,
-            }
-        }
-    })
+    delete.execute(conn, &rows).await?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ mod notify_durability;
 mod notify_test;
 mod outbox;
 mod postgres;
+mod postgres_batches;
 mod reload;
 mod results;
 mod sample_size;

@@ -1,5 +1,6 @@
 //! `splitcast notify-test` through the real binary against mock services.
 
+use splitcast::store::Outbox;
 use std::process::Command;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

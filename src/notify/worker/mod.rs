@@ -1,18 +1,24 @@
 //! One delivery worker per notifier: a loop around [`DeliveryWorker::try_deliver_next`],
 //! which tests drive step by step. It sends the outbox head in order of
 //! creation; when the backlog is larger than the rate limit lets through,
-//! it merges every waiting event into one summary with exact counts.
+//! it merges every waiting event into one summary with exact counts. The
+//! worker sees the store only as an [`Outbox`], so it runs without a
+//! database in its unit tests.
 
-use super::Notification;
+mod budget;
+#[cfg(test)]
+mod fakes;
+mod send;
 mod settle;
+#[cfg(test)]
+mod tests;
 
-use super::coalesce::{event_items, summary};
 use super::rate_limit::TokenBucket;
 use super::retry::Backoff;
-use super::{DeliveryOutcome, Notifier, SummaryReason};
+use super::{Notification, Notifier};
 use crate::clock::now_millis;
 use crate::metrics::Metrics;
-use crate::store::{Claimed, SqlStore, StoreError};
+use crate::store::{Outbox, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,7 +74,7 @@ pub enum Outcome {
 /// Delivers one notifier's outbox.
 pub struct DeliveryWorker {
     notifier: Arc<dyn Notifier>,
-    store: Arc<SqlStore>,
+    store: Arc<dyn Outbox>,
     metrics: Metrics,
     /// The cluster-wide rate; `None` is unlimited.
     rate: Option<TokenBucket>,
@@ -81,10 +87,11 @@ pub struct DeliveryWorker {
 }
 
 impl DeliveryWorker {
-    /// A worker for `notifier` with `rate_per_minute` (None = unlimited).
+    /// A worker for `notifier` on `store` (the SQL store, or any [`Outbox`])
+    /// with `rate_per_minute` (None = unlimited).
     pub fn new(
         notifier: Arc<dyn Notifier>,
-        store: Arc<SqlStore>,
+        store: Arc<dyn Outbox>,
         metrics: Metrics,
         rate_per_minute: Option<u32>,
         backoff: Backoff,
@@ -147,27 +154,7 @@ impl DeliveryWorker {
         let cap = i64::try_from(available.saturating_add(1)).unwrap_or(i64::MAX);
         let backlog = self.store.due_events(&name, now_ms, cap).await?;
         if backlog >= 2 && backlog as u64 > available {
-            let claimed = self
-                .store
-                .claim(&name, now_ms, LEASE_MS, true, MAX_COALESCE)
-                .await?;
-            // One message, one token: the rest go back to the cluster's bucket.
-            let claimed = self.read(claimed).await?;
-            let used = u64::from(claimed.is_some());
-            self.give_back(available - used, now_ms).await?;
-            let Some(claimed) = claimed else {
-                return Ok(Outcome::Idle);
-            };
-            let id = format!(
-                "backlog-{name}-{}-{}",
-                claimed.ids[0],
-                claimed.ids[claimed.ids.len() - 1]
-            );
-            let since = claimed.oldest_created_ms / 1000;
-            let items = event_items(&claimed.notifications);
-            let message = summary(id, SummaryReason::Backlog, since, now_ms / 1000, items);
-            let outcome = self.notifier.send(&message).await;
-            return self.settle(claimed, outcome).await;
+            return self.send_summary(available, now_ms).await;
         }
         let limit = i64::try_from(available.min(BATCH)).unwrap_or(1);
         let claimed = self
@@ -181,99 +168,6 @@ impl DeliveryWorker {
             return Ok(Outcome::Idle);
         };
         self.send_in_order(claimed).await
-    }
-
-    /// Reads the notifications of claimed rows. A row that cannot be read
-    /// (written by a newer or a broken version) is kept as a dead letter for
-    /// inspection.
-    async fn read(&self, claimed: Option<Claimed>) -> Result<Option<Rows>, StoreError> {
-        let Some(claimed) = claimed else {
-            return Ok(None);
-        };
-        let mut rows = Rows {
-            ids: Vec::with_capacity(claimed.ids.len()),
-            notifications: Vec::with_capacity(claimed.ids.len()),
-            oldest_created_ms: claimed.oldest_created_ms,
-        };
-        for (id, payload) in claimed.ids.into_iter().zip(claimed.payloads) {
-            match serde_json::from_str(&payload) {
-                Ok(notification) => {
-                    rows.ids.push(id);
-                    rows.notifications.push(notification);
-                }
-                Err(e) => {
-                    self.store
-                        .dead_letter(&[id], &format!("unreadable row: {e}"))
-                        .await?
-                }
-            }
-        }
-        Ok((!rows.ids.is_empty()).then_some(rows))
-    }
-
-    /// Takes up to `want` tokens from the notifier's bucket, which every
-    /// instance shares; `Err` with the wait when there is none.
-    async fn take_tokens(
-        &self,
-        want: u64,
-        now_ms: i64,
-    ) -> Result<Result<u64, Duration>, StoreError> {
-        let Some(rate) = self.rate else {
-            // Unlimited: never a reason to coalesce.
-            return Ok(Ok(u64::MAX));
-        };
-        let (granted, wait) = self
-            .store
-            .update_bucket(self.name(), rate.full(now_ms), |bucket| {
-                let (bucket, granted, wait) = rate.take(bucket, want, now_ms);
-                (bucket, (granted, wait))
-            })
-            .await?;
-        Ok(if granted == 0 { Err(wait) } else { Ok(granted) })
-    }
-
-    /// Returns tokens taken for messages that were not sent.
-    async fn give_back(&self, tokens: u64, now_ms: i64) -> Result<(), StoreError> {
-        let Some(rate) = self.rate.filter(|_| tokens > 0) else {
-            return Ok(());
-        };
-        self.store
-            .update_bucket(self.name(), rate.full(now_ms), |bucket| {
-                (rate.give_back(bucket, tokens, now_ms), ())
-            })
-            .await
-    }
-
-    /// Sends claimed rows one message each; the first failure is settled and
-    /// the rows after it are given back, so that order is kept.
-    async fn send_in_order(&mut self, claimed: Rows) -> Result<Outcome, StoreError> {
-        let mut delivered = Vec::new();
-        let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
-        while let Some((id, notification)) = rows.next() {
-            let outcome = self.notifier.send(&notification).await;
-            if outcome == DeliveryOutcome::Delivered {
-                delivered.push(id);
-                continue;
-            }
-            let rest: Vec<i64> = rows.map(|(id, _)| id).collect();
-            self.store.release(&rest).await?;
-            // Their tokens were taken for sends that will not happen now.
-            self.give_back(rest.len() as u64, now_millis()).await?;
-            self.store.complete(&delivered).await?;
-            self.count("delivered", delivered.len());
-            let failed = Rows {
-                ids: vec![id],
-                notifications: vec![notification],
-                oldest_created_ms: claimed.oldest_created_ms,
-            };
-            return self.settle(failed, outcome).await;
-        }
-        self.store.complete(&delivered).await?;
-        self.failures = 0;
-        self.count("delivered", delivered.len());
-        Ok(Outcome::Delivered {
-            rows: delivered.len(),
-        })
     }
 
     /// Dead-letters rows older than the maximum age, at most once a minute:

@@ -80,7 +80,7 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
     assert!(shown.ends_with("(B wins signups)"), "{shown}");
     let status = r#"[data-experiment="homepage_cta"] h2 .status"#;
     browser
-        .text_when(&status, |t| t.eq_ignore_ascii_case("concluded"))
+        .text_when(status, |t| t.eq_ignore_ascii_case("concluded"))
         .await;
     browser.screenshot("dashboard-concluded").await;
 

@@ -1,0 +1,195 @@
+//! [`Outbox`] on the SQL store.
+
+use super::{Claimed, Outbox};
+use crate::store::sql::{Backend, SqlStore};
+use crate::store::{Bucket, StoreError};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The most rows one claim statement takes: on SQLite each statement holds
+/// the one write lock, and ten thousand rows at once kept the event writer
+/// (every request's commit) waiting for tens of ms.
+const CLAIM_CHUNK: i64 = 500;
+
+/// `$first, $first+1, ...` for `count` ids.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl SqlStore {
+    async fn update_ids(
+        &self,
+        sql_head: &str,
+        binds: &[&str],
+        ids: &[i64],
+    ) -> Result<(), StoreError> {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "{sql_head} WHERE id IN ({})",
+                placeholders(binds.len() + 1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbox for SqlStore {
+    /// A large claim is taken [`CLAIM_CHUNK`] rows per statement.
+    async fn claim(
+        &self,
+        notifier: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        events_only: bool,
+        limit: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let filter = if events_only { " AND is_event = 1" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $3 WHERE id IN (\
+               SELECT id FROM outbox WHERE notifier = $1 AND status = 'pending' \
+               AND next_attempt_at <= $2 AND locked_until <= $2{filter} \
+               ORDER BY id LIMIT $4{lock}) \
+             RETURNING id, notification, created_at"
+        );
+        let mut rows: Vec<(i64, String, i64)> = Vec::new();
+        while (rows.len() as i64) < limit {
+            let want = (limit - rows.len() as i64).min(CLAIM_CHUNK);
+            let chunk: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
+                .bind(notifier)
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(want)
+                .fetch_all(&self.pool)
+                .await?;
+            let done = (chunk.len() as i64) < want;
+            rows.extend(chunk);
+            if done {
+                break;
+            }
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        rows.sort_by_key(|r| r.0);
+        let oldest_created_ms = rows.iter().map(|r| r.2).min().unwrap_or(now_ms);
+        let (ids, payloads) = rows
+            .into_iter()
+            .map(|(id, payload, _)| (id, payload))
+            .unzip();
+        Ok(Some(Claimed {
+            ids,
+            payloads,
+            oldest_created_ms,
+        }))
+    }
+
+    async fn due_events(&self, notifier: &str, now_ms: i64, cap: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE notifier = $1 AND status = 'pending' \
+             AND is_event = 1 AND next_attempt_at <= $2 AND locked_until <= $2 LIMIT $3) AS due",
+        )
+        .bind(notifier)
+        .bind(now_ms)
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn complete(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.update_ids("DELETE FROM outbox", &[], ids).await
+    }
+
+    async fn retry_later(&self, ids: &[i64], next_ms: i64, reason: &str) -> Result<(), StoreError> {
+        let next = next_ms.to_string();
+        self.update_ids(
+            "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, \
+             next_attempt_at = CAST($1 AS BIGINT), last_error = $2",
+            &[&next, reason],
+            ids,
+        )
+        .await
+    }
+
+    async fn dead_letter(&self, ids: &[i64], reason: &str) -> Result<(), StoreError> {
+        self.update_ids(
+            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, locked_until = 0, last_error = $1",
+            &[reason],
+            ids,
+        )
+        .await
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.update_ids("UPDATE outbox SET locked_until = 0", &[], ids)
+            .await
+    }
+
+    async fn expire(
+        &self,
+        notifier: &str,
+        cutoff_ms: i64,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET status = 'dead', last_error = $3 \
+             WHERE notifier = $1 AND status = 'pending' AND created_at < $2",
+        )
+        .bind(notifier)
+        .bind(cutoff_ms)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    async fn paused(&self, notifier: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT reason FROM notifier_pauses WHERE notifier = $1")
+                .bind(notifier)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn pause(&self, notifier: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notifier_pauses (notifier, reason, paused_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (notifier) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at",
+        )
+        .bind(notifier)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_bucket(
+        &self,
+        notifier: &str,
+        initial: Bucket,
+        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
+    ) -> Result<(), StoreError> {
+        self.update_bucket_row(notifier, initial, update).await
+    }
+
+    fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
+    }
+}
