@@ -16,6 +16,7 @@ mod rate_buckets;
 mod sql;
 mod sqlite;
 mod sqlite_writes;
+mod sqlx_enrol;
 mod sqlx_tables;
 mod sqlx_writes;
 mod verdicts;

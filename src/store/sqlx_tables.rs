@@ -1,6 +1,6 @@
 //! The rows a batch writes on the sqlx path (PostgreSQL), one multi-row
-//! statement per table: participants read and enrolled, views,
-//! conversions and counters. Which rows is the plan's to say (`plan/`).
+//! statement per table: views, conversions and counters (participants:
+//! `sqlx_enrol.rs`). Which rows is the plan's to say (`plan/`).
 
 use super::Event;
 use super::StoreError;
@@ -9,58 +9,6 @@ use super::increments::Increments;
 use super::plan::Plan;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
-
-/// The variant on record of each of the batch's units that is a participant.
-pub(super) async fn participants_on_record(
-    conn: &mut AnyConnection,
-    events: &[&Event],
-) -> Result<HashMap<(String, String), String>, StoreError> {
-    let mut units: Vec<(&str, &str)> = events
-        .iter()
-        .map(|e| (e.experiment.as_str(), e.unit_id.as_str()))
-        .collect();
-    units.sort_unstable();
-    units.dedup();
-    let units: Vec<[Param; 2]> = units
-        .into_iter()
-        .map(|(experiment, unit)| [Param::Text(experiment), Param::Text(unit)])
-        .collect();
-    let select = MultiRow {
-        head: "SELECT experiment, unit_id, variant FROM participants \
-               WHERE (experiment, unit_id) IN (",
-        tail: ")",
-    };
-    let rows: Vec<(String, String, String)> = select.fetch(conn, &units).await?;
-    Ok(rows.into_iter().map(|(e, u, v)| ((e, u), v)).collect())
-}
-
-/// Inserts the plan's new participants in key order; false when another
-/// instance enrolled one of them since they were read.
-pub(super) async fn enroll(
-    conn: &mut AnyConnection,
-    events: &[&Event],
-    plan: &Plan<'_>,
-) -> Result<bool, StoreError> {
-    let rows: Vec<[Param; 5]> = plan
-        .enrolments
-        .iter()
-        .map(|(&(experiment, unit), &index)| {
-            let e = events[index];
-            [
-                Param::Text(experiment),
-                Param::Text(unit),
-                Param::Text(e.variant.as_str()),
-                Param::Text(e.source.as_str()),
-                Param::Int(e.at),
-            ]
-        })
-        .collect();
-    let insert = MultiRow {
-        head: "INSERT INTO participants (experiment, unit_id, variant, source, created_at)",
-        tail: "ON CONFLICT DO NOTHING",
-    };
-    Ok(insert.execute(conn, &rows).await? == rows.len() as u64)
-}
 
 /// Adds the plan's views; returns each participant's views after them.
 pub(super) async fn add_views(

@@ -2,17 +2,17 @@
 //! through `sqlite_writes.rs`, with the same rules): a batch in one
 //! transaction, its delivery ids first, then one multi-row statement per
 //! table, so that a batch costs a bounded number of round trips whatever
-//! its size. The events are resolved in memory (`plan.rs`) from what the
-//! database held before the batch.
+//! its size. The events are resolved in memory (`plan/`) from what the
+//! database held before the batch, which the enrolment statement tells
+//! (`sqlx_enrol.rs`).
 
 use super::bulk::{MultiRow, Param};
 use super::effects::{Effects, write_effects};
 use super::plan::{Before, Plan};
 use super::sql::SqlStore;
-use super::sqlx_tables::{
-    add_conversions, add_increments, add_views, enroll, participants_on_record,
-};
-use super::{Applied, Event, StoreError, Write, Written, delivery_order};
+use super::sqlx_enrol::{insert, matches, on_record, units};
+use super::sqlx_tables::{add_conversions, add_increments, add_views};
+use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
 use sqlx::{AnyConnection, Connection};
 use std::collections::HashSet;
 
@@ -37,9 +37,17 @@ impl SqlStore {
         conn: &mut AnyConnection,
         writes: &[Write],
     ) -> Result<Vec<Written>, StoreError> {
-        for _ in 0..MAX_TRIES {
+        // New visitors are inserted before they are looked up (one round
+        // trip instead of two); a retry looks up first, which is exact
+        // whatever the batch holds.
+        let new_visitors = writes
+            .iter()
+            .flat_map(|w| &w.events)
+            .all(|e| e.action == Action::Enroll);
+        for attempt in 0..MAX_TRIES {
             let mut tx = conn.begin().await?;
-            match self.try_batch(&mut tx, writes).await? {
+            let insert_first = new_visitors && attempt == 0;
+            match self.try_batch(&mut tx, writes, insert_first).await? {
                 Try::Applied(outcomes, enqueued) => {
                     tx.commit().await?;
                     if enqueued {
@@ -57,6 +65,7 @@ impl SqlStore {
         &self,
         conn: &mut AnyConnection,
         writes: &[Write],
+        insert_first: bool,
     ) -> Result<Try, StoreError> {
         let duplicate = claim_deliveries(conn, writes).await?;
         let live: Vec<&Event> = writes
@@ -65,14 +74,43 @@ impl SqlStore {
             .filter(|(_, duplicate)| !**duplicate)
             .flat_map(|(write, _)| &write.events)
             .collect();
-        let before = Before {
-            recorded_ids: claim_event_ids(conn, &live).await?,
-            participants: participants_on_record(conn, &live).await?,
+        let recorded_ids = claim_event_ids(conn, &live).await?;
+        let plan = if insert_first {
+            let tentative = Plan::new(
+                &live,
+                &Before {
+                    recorded_ids: recorded_ids.clone(),
+                    participants: Default::default(),
+                },
+            );
+            let inserted = insert(conn, &live, &tentative).await?;
+            let left_out: Vec<_> = units(&live)
+                .into_iter()
+                .filter(|&(e, u)| !inserted.contains_key(&(e.to_owned(), u.to_owned())))
+                .collect();
+            let before = Before {
+                recorded_ids,
+                participants: on_record(conn, &left_out).await?,
+            };
+            let plan = Plan::new(&live, &before);
+            // Enrolments never give an event id back, so the plans agree;
+            // should they not, the lookup-first retry is exact.
+            if !matches(&live, &plan, &inserted) {
+                return Ok(Try::Raced);
+            }
+            plan
+        } else {
+            let before = Before {
+                recorded_ids,
+                participants: on_record(conn, &units(&live)).await?,
+            };
+            let plan = Plan::new(&live, &before);
+            if !matches(&live, &plan, &insert(conn, &live, &plan).await?) {
+                // Another instance enrolled one of these units since the lookup.
+                return Ok(Try::Raced);
+            }
+            plan
         };
-        let plan = Plan::new(&live, &before);
-        if !enroll(conn, &live, &plan).await? {
-            return Ok(Try::Raced);
-        }
         let views_after = add_views(conn, &plan).await?;
         let repeats_after = add_conversions(conn, &live, &plan).await?;
         let mut released: Vec<&str> = plan.released_ids.clone();

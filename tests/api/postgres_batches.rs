@@ -261,3 +261,67 @@ async fn two_instances_enrolling_the_same_new_units_at_once_count_each_once() {
     };
     assert_eq!((sum("participants"), sum("conversions")), (600, 600));
 }
+
+/// New visitors are inserted before they are looked up: two instances
+/// enrolling the same units at once still enrol each once, and both answer
+/// the variant on record.
+#[tokio::test]
+async fn two_instances_inserting_the_same_new_visitors_at_once_enrol_each_once() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let stores = [open(url.clone()).await, open(url).await];
+    let mut tasks = Vec::new();
+    for round in 0..20 {
+        for (n, store) in stores.iter().enumerate() {
+            let store = store.clone();
+            let events: Vec<Event> = (0..30)
+                .map(|i| Event {
+                    experiment: ExperimentName::parse("e1").unwrap(),
+                    variant: VariantName::parse(["A", "B"][n]).unwrap(),
+                    unit_id: format!("r{round}-u{i}"),
+                    action: Action::Enroll,
+                    source: Source::Browser,
+                    event_id: None,
+                    at: 1,
+                })
+                .collect();
+            tasks.push(tokio::spawn(async move {
+                let written = store.apply(&[Write::events(events.clone())]).await;
+                (events, written.unwrap().remove(0))
+            }));
+        }
+    }
+    let mut recorded: std::collections::HashMap<String, String> = Default::default();
+    let mut new = 0;
+    for task in tasks {
+        let (events, Written::Applied(applied)) = task.await.unwrap() else {
+            panic!("no delivery id, no duplicate delivery");
+        };
+        for (event, outcome) in events.iter().zip(applied) {
+            let Applied::Enrolled {
+                new: is_new,
+                variant,
+            } = outcome
+            else {
+                panic!("{outcome:?}");
+            };
+            new += usize::from(is_new);
+            // Both instances answer the one variant on record.
+            let on_record = recorded
+                .entry(event.unit_id.clone())
+                .or_insert(variant.clone());
+            assert_eq!(*on_record, variant, "{}", event.unit_id);
+        }
+    }
+    assert_eq!((recorded.len(), new), (600, 600));
+    let participants: i64 = stores[0]
+        .counters()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.metric == "participants")
+        .map(|c| c.value)
+        .sum();
+    assert_eq!(participants, 600);
+}
