@@ -98,10 +98,12 @@ impl SignificanceWatcher {
         Ok(queued)
     }
 
-    /// Checks every `period` forever.
-    pub async fn run(self, period: Duration) {
+    /// Checks every `notify.significance_check_secs` of the configuration
+    /// in force (a reload changes it), forever.
+    pub async fn run(self) {
         loop {
-            tokio::time::sleep(period).await;
+            let period = self.live.current().settings.notify.significance_check_secs;
+            tokio::time::sleep(Duration::from_secs(period)).await;
             if let Err(error) = self.tick().await {
                 tracing::error!(error = ?error, "could not check significance");
             }

@@ -81,8 +81,7 @@ impl Application {
         tasks.spawn("notifiers", notification_tasks.run(reloaded));
         tasks.spawn(
             "significance watcher",
-            SignificanceWatcher::new(store.clone(), live.clone())
-                .run(Duration::from_secs(settings.notify.significance_check_secs)),
+            SignificanceWatcher::new(store.clone(), live.clone()).run(),
         );
         let reloader = Arc::new(Reloader::new(live.clone(), store.clone(), sources, reloads));
         let address = (settings.server.host.as_str(), settings.server.port);

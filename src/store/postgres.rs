@@ -17,19 +17,6 @@ pub(super) async fn open(
         // A database that is down must cost a request about a second, not
         // ten: writes then answer 503 and new visitors get the control.
         .acquire_timeout(Duration::from_secs(1))
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                // A batch's statements join its rows against tables that grow
-                // from empty: a generic plan cached while they were small
-                // scans them whole later (a participants lookup grew to 13 ms
-                // within seconds of a new-visitor load). Planning each
-                // execution costs tens of microseconds.
-                sqlx::query("SET plan_cache_mode = force_custom_plan")
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-        })
         .connect(url)
         .await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;

@@ -108,6 +108,21 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
     );
     assert_eq!(webhook.headers()["retry-after"], "1");
     assert_eq!(error_code(webhook, 503).await, "store_unavailable");
+    // A run-time status change is refused, not half made.
+    let started = Instant::now();
+    let pause = app
+        .client
+        .post(app.url("/experiments/homepage_cta/status"))
+        .json(&serde_json::json!({"status": "paused"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error_code(pause, 503).await, "store_unavailable");
     let variant: serde_json::Value = browser()
         .get(app.url("/variant"))
         .send()
@@ -168,4 +183,7 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
         1
     );
     assert_eq!(app.total("homepage_cta", "participants").await, 1);
+    let listed: serde_json::Value = app.get("/experiments").await.json().await.unwrap();
+    assert_eq!(listed["experiments"][0]["source"], "config");
+    assert_eq!(listed["experiments"][0]["status"], "running");
 }
