@@ -55,6 +55,13 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
         .await;
     assert_eq!(listed(&one, "homepage_cta").await["status"], "running");
     // A refresh (every 5 s) must not close the open confirmation.
+    let refreshed = browser.text("#updated").await;
+    browser.text_when("#updated", |t| t != refreshed).await;
+    assert!(
+        browser
+            .displayed(&format!("{BLOCK} .lifecycle-confirm"))
+            .await
+    );
     let select = browser
         .client
         .find(Locator::Css(&format!(r#"{BLOCK} select[name="winner"]"#)))
