@@ -1,7 +1,6 @@
 //! Deciding which variant a unit sees.
 
 pub mod hashing;
-pub mod serve;
 
 use crate::experiment::{AssignmentMethod, Experiment};
 use rand::Rng;

@@ -1,7 +1,7 @@
 //! `GET /get_content` and `GET /variant`.
 
 use super::ExperimentQuery;
-use crate::assignment::serve::serve;
+use super::visitor::serve;
 use crate::error::ApiError;
 use crate::session::VisitorSession;
 use crate::state::AppState;

@@ -9,6 +9,7 @@ pub mod json_errors;
 mod pages;
 mod results;
 mod track;
+mod visitor;
 mod webhook;
 
 use crate::error::ApiError;

@@ -1,7 +1,7 @@
 //! `POST /track_view` and `POST /track_conversion`, posted by the page's JS.
 
 use super::body::{parse_json, read_body};
-use crate::assignment::serve::{uncounted_reason, unit_id};
+use super::visitor::{uncounted_reason, unit_id};
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
 use crate::names::Goal;

@@ -2,7 +2,7 @@
 //! previews, paused and concluded experiments, bots, traffic, stickiness, and
 //! the durable enrolment of new participants.
 
-use super::{Decision, decide};
+use crate::assignment::{Decision, decide};
 use crate::error::ApiError;
 use crate::experiment::{AssignmentMethod, Experiment, Experiments};
 use crate::session::{UserId, VisitorSession};
