@@ -166,3 +166,13 @@ impl From<crate::live::ReloadError> for ApiError {
         }
     }
 }
+
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(error: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError;
+        match error {
+            IngestError::Malformed(message) => Self::BadRequest(message),
+            IngestError::Unauthorized => Self::Unauthorized,
+        }
+    }
+}

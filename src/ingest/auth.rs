@@ -2,9 +2,9 @@
 //! Bearer`), or a sender signing with `ingest.signing_secret` (Standard
 //! Webhooks). Either suffices when both are configured.
 
+use super::IngestError;
 use crate::configuration::IngestSettings;
 use crate::credentials::bearer_is_one_of;
-use crate::error::ApiError;
 use crate::standard_webhooks::{
     DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
@@ -32,7 +32,7 @@ pub fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     now: i64,
-) -> Result<Credential, ApiError> {
+) -> Result<Credential, IngestError> {
     if let Some(expected) = settings.token()
         && bearer_is_one_of(headers, &[expected])
     {
@@ -55,11 +55,11 @@ pub fn authenticate(
             }),
             Err(reason) => {
                 tracing::debug!(%reason, "webhook signature refused");
-                Err(ApiError::Unauthorized)
+                Err(IngestError::Unauthorized)
             }
         };
     }
-    Err(ApiError::Unauthorized)
+    Err(IngestError::Unauthorized)
 }
 
 #[cfg(test)]
@@ -120,7 +120,10 @@ mod tests {
             &[("webhook-signature", "v1,AAAA")],
         ] {
             let result = authenticate(&token_only, &headers(pairs), b"{}", 0);
-            assert!(matches!(result, Err(ApiError::Unauthorized)), "{pairs:?}");
+            assert!(
+                matches!(result, Err(IngestError::Unauthorized)),
+                "{pairs:?}"
+            );
         }
     }
 

@@ -11,6 +11,17 @@ pub use payload::{Batch, MAX_BATCH, Resolved, parse_batch, resolve};
 use crate::store::Applied;
 use serde::Serialize;
 
+/// Why a request is refused as a whole (mapped to HTTP by the web layer).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The body is not a payload this endpoint takes.
+    #[error("{0}")]
+    Malformed(String),
+    /// A missing or wrong token or signature.
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+}
+
 /// Why one item was not counted; the `code` of a rejected item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,9 +2,9 @@
 //! parsed into a store [`Event`] naming only configured experiments,
 //! variants and goals, or into the reason it cannot be counted.
 
+use super::IngestError;
 use super::{RejectCode, Rejection, quoted};
 use crate::assignment::{Decision, decide};
-use crate::error::ApiError;
 use crate::experiment::{AssignmentMethod, Experiments, Status};
 use crate::session::UserId;
 use crate::store::{Action, Event, Source};
@@ -60,8 +60,8 @@ pub struct Batch {
 /// Splits a body into its items. Only a body that is not JSON, neither an
 /// object nor an array, or an empty or oversized array fails as a whole;
 /// a bad item fails alone, in [`resolve`].
-pub fn parse_batch(body: &[u8]) -> Result<Batch, ApiError> {
-    let malformed = |e: serde_json::Error| ApiError::BadRequest(format!("malformed JSON: {e}"));
+pub fn parse_batch(body: &[u8]) -> Result<Batch, IngestError> {
+    let malformed = |e: serde_json::Error| IngestError::Malformed(format!("malformed JSON: {e}"));
     let raw: Box<RawValue> = serde_json::from_slice(body).map_err(malformed)?;
     match raw.get().trim_start().as_bytes().first() {
         Some(b'{') => Ok(Batch {
@@ -71,10 +71,10 @@ pub fn parse_batch(body: &[u8]) -> Result<Batch, ApiError> {
         Some(b'[') => {
             let items: Vec<Box<RawValue>> = serde_json::from_str(raw.get()).map_err(malformed)?;
             if items.is_empty() {
-                return Err(ApiError::BadRequest("the batch is empty".into()));
+                return Err(IngestError::Malformed("the batch is empty".into()));
             }
             if items.len() > MAX_BATCH {
-                return Err(ApiError::BadRequest(format!(
+                return Err(IngestError::Malformed(format!(
                     "a batch holds at most {MAX_BATCH} events, not {}",
                     items.len()
                 )));
@@ -84,7 +84,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Batch, ApiError> {
                 single: false,
             })
         }
-        _ => Err(ApiError::BadRequest(
+        _ => Err(IngestError::Malformed(
             "the body must be an event object or an array of them".into(),
         )),
     }
@@ -292,7 +292,7 @@ mod tests {
         assert_eq!((batch.items.len(), batch.single), (2, false));
         let too_many = serde_json::to_vec(&vec![json!({}); MAX_BATCH + 1]).unwrap();
         for body in [&b"[]"[..], b"\"u1\"", b"{", &too_many] {
-            assert!(matches!(parse_batch(body), Err(ApiError::BadRequest(_))));
+            assert!(matches!(parse_batch(body), Err(IngestError::Malformed(_))));
         }
     }
 }
