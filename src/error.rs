@@ -176,3 +176,13 @@ impl From<crate::ingest::IngestError> for ApiError {
         }
     }
 }
+
+impl From<crate::session::SessionError> for ApiError {
+    fn from(error: crate::session::SessionError) -> Self {
+        use crate::session::SessionError;
+        match error {
+            SessionError::BadUserId(message) => Self::BadRequest(message.to_owned()),
+            save @ SessionError::Save(_) => Self::internal(save),
+        }
+    }
+}

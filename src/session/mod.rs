@@ -7,7 +7,6 @@ mod state;
 pub use state::{Assignment, VisitorState};
 
 use crate::configuration::{ContentSecurity, SameSitePolicy, SessionSettings};
-use crate::error::ApiError;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionExt, SessionMiddleware};
@@ -74,11 +73,11 @@ impl VisitorSession {
     }
 
     /// Writes the state into the cookie if it changed.
-    pub fn save(self) -> Result<(), ApiError> {
+    pub fn save(self) -> Result<(), SessionError> {
         if self.changed {
             self.session
                 .insert(STATE_KEY, self.state.encode())
-                .map_err(ApiError::internal)?;
+                .map_err(|e| SessionError::Save(e.to_string()))?;
         }
         Ok(())
     }
@@ -93,6 +92,17 @@ impl FromRequest for VisitorSession {
     }
 }
 
+/// What the visitor's session can fail with (mapped to HTTP in `error.rs`).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// An `X-User-Id` that is not one.
+    #[error("{0}")]
+    BadUserId(&'static str),
+    /// The state could not be written into the cookie.
+    #[error("cannot save the session: {0}")]
+    Save(String),
+}
+
 /// A client-supplied user id (`X-User-Id`), checked at the edge: 1 to 128
 /// visible ASCII characters, no quotes or backslashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +113,7 @@ impl UserId {
     pub const HEADER: &'static str = "X-User-Id";
 
     /// Checks a user id.
-    pub fn parse(value: &str) -> Result<Self, ApiError> {
+    pub fn parse(value: &str) -> Result<Self, SessionError> {
         let ok = (1..=128).contains(&value.len())
             && value
                 .bytes()
@@ -111,21 +121,20 @@ impl UserId {
         if ok {
             Ok(Self(value.to_owned()))
         } else {
-            Err(ApiError::BadRequest(
-                "user id must be 1 to 128 visible ASCII characters without quotes or backslashes"
-                    .into(),
+            Err(SessionError::BadUserId(
+                "user id must be 1 to 128 visible ASCII characters without quotes or backslashes",
             ))
         }
     }
 
     /// Reads the optional `X-User-Id` header.
-    pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+    pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
         match req.headers().get(Self::HEADER) {
             None => Ok(None),
             Some(value) => {
                 let text = value
                     .to_str()
-                    .map_err(|_| ApiError::BadRequest("X-User-Id is not ASCII".into()))?;
+                    .map_err(|_| SessionError::BadUserId("X-User-Id is not ASCII"))?;
                 Self::parse(text).map(Some)
             }
         }
