@@ -3,6 +3,7 @@
 //! contract says 2 s).
 
 use super::lifecycle::Lifecycle;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How often the overrides are read.
@@ -12,12 +13,19 @@ pub const POLL_PERIOD: Duration = Duration::from_secs(1);
 pub struct OverridePoller {
     lifecycle: Lifecycle,
     period: Duration,
+    /// Whether the last read failed: an outage is logged when it starts and
+    /// ends, not every second.
+    failing: AtomicBool,
 }
 
 impl OverridePoller {
     /// Polls every `period`.
     pub fn new(lifecycle: Lifecycle, period: Duration) -> Self {
-        Self { lifecycle, period }
+        Self {
+            lifecycle,
+            period,
+            failing: AtomicBool::new(false),
+        }
     }
 
     /// Reads the overrides once; a failure is logged and the last ones stay
@@ -25,13 +33,18 @@ impl OverridePoller {
     pub async fn tick(&self) -> bool {
         match self.lifecycle.refresh().await {
             Ok(changed) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("run-time statuses readable again");
+                }
                 if changed {
                     tracing::info!("run-time experiment statuses changed");
                 }
                 changed
             }
             Err(error) => {
-                tracing::warn!(error = ?error, "cannot read run-time statuses; keeping the last");
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = ?error, "cannot read run-time statuses; keeping the last");
+                }
                 false
             }
         }
