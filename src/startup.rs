@@ -45,8 +45,7 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let routing = Arc::new(LiveRouting::from_settings(&settings));
-        let storage = &settings.storage;
-        let store = store::open_with_pool(&storage.url, storage.pool_size, routing.clone())
+        let store = store::open_configured(&settings.storage, routing.clone())
             .await
             .context("cannot open the store")?;
         let mut tasks = Supervisor::new();

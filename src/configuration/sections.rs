@@ -100,6 +100,10 @@ pub struct StorageSettings {
     /// Connections of the read and outbox pool: 10 on PostgreSQL and 4 on
     /// SQLite when unset (SQLite's event writes have a connection of their own).
     pub pool_size: Option<u32>,
+    /// Seconds a batch of writes may take on PostgreSQL before it is given
+    /// up (answered 503, its connection closed): a database that accepts
+    /// connections but never answers must not hold every writer forever.
+    pub write_timeout_secs: u64,
 }
 
 impl Default for StorageSettings {
@@ -107,6 +111,7 @@ impl Default for StorageSettings {
         Self {
             url: SecretString::from("sqlite://data/splitcast.db"),
             pool_size: None,
+            write_timeout_secs: 10,
         }
     }
 }
@@ -116,6 +121,12 @@ impl StorageSettings {
         super::StorageUrl::parse(&self.url)?;
         if self.pool_size == Some(0) {
             return Err(ConfigError::at("storage.pool_size", "must be at least 1"));
+        }
+        if self.write_timeout_secs == 0 {
+            return Err(ConfigError::at(
+                "storage.write_timeout_secs",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }

@@ -55,6 +55,9 @@ pub enum StoreError {
     /// The writer task is gone (shutting down, or it died).
     #[error("the event writer has stopped")]
     WriterStopped,
+    /// The database did not answer within `storage.write_timeout_secs`.
+    #[error("the database did not answer in time")]
+    Timeout,
     /// An earlier batch failed moments ago; this one was refused without
     /// trying, so that callers hear within milliseconds, not a pool timeout.
     #[error("the store failed moments ago; not retried yet")]
@@ -257,20 +260,39 @@ pub async fn open(
     open_with_pool(url, None, routing).await
 }
 
+/// [`open`] as `[storage]` says: its URL, pool size and write timeout.
+pub async fn open_configured(
+    storage: &crate::configuration::StorageSettings,
+    routing: Arc<dyn Routing>,
+) -> Result<Arc<SqlStore>, StoreError> {
+    let mut store = open_store(&storage.url, storage.pool_size, routing).await?;
+    store.write_timeout = std::time::Duration::from_secs(storage.write_timeout_secs);
+    Ok(Arc::new(store))
+}
+
 /// [`open`] with `pool_size` connections in the pool (the default when `None`).
 pub async fn open_with_pool(
     url: &SecretString,
     pool_size: Option<u32>,
     routing: Arc<dyn Routing>,
 ) -> Result<Arc<SqlStore>, StoreError> {
+    Ok(Arc::new(open_store(url, pool_size, routing).await?))
+}
+
+async fn open_store(
+    url: &SecretString,
+    pool_size: Option<u32>,
+    routing: Arc<dyn Routing>,
+) -> Result<SqlStore, StoreError> {
     sqlx::any::install_default_drivers();
-    let store = match StorageUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))? {
-        StorageUrl::Sqlite { path, synchronous } => {
-            sqlite::open(&path, synchronous, pool_size.unwrap_or(4), routing).await?
-        }
-        StorageUrl::Postgres(url) => {
-            postgres::open(url.expose_secret(), pool_size.unwrap_or(10), routing).await?
-        }
-    };
-    Ok(Arc::new(store))
+    Ok(
+        match StorageUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))? {
+            StorageUrl::Sqlite { path, synchronous } => {
+                sqlite::open(&path, synchronous, pool_size.unwrap_or(4), routing).await?
+            }
+            StorageUrl::Postgres(url) => {
+                postgres::open(url.expose_secret(), pool_size.unwrap_or(10), routing).await?
+            }
+        },
+    )
 }

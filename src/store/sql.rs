@@ -35,6 +35,8 @@ pub struct SqlStore {
     /// changes, and finding it scans the experiment's participants (63 ms
     /// at a million, on every `/results` of a fixed-plan experiment).
     first_participants: Arc<Mutex<HashMap<String, i64>>>,
+    /// How long a batch may take on the sqlx path (`storage.write_timeout_secs`).
+    pub(super) write_timeout: std::time::Duration,
 }
 
 impl SqlStore {
@@ -56,6 +58,7 @@ impl SqlStore {
             outbox_wake: Arc::new(Notify::new()),
             sqlite_writes: None,
             first_participants: Arc::default(),
+            write_timeout: std::time::Duration::from_secs(10),
         }
     }
 
@@ -78,7 +81,11 @@ impl Store for SqlStore {
             .map_err(|_| StoreError::WriterStopped)?;
         }
         let mut conn = self.pool.acquire().await?;
-        let result = self.apply_on(&mut conn, writes).await;
+        // A database that accepts connections and never answers would hold
+        // this batch, and every request behind it, forever.
+        let result = tokio::time::timeout(self.write_timeout, self.apply_on(&mut conn, writes))
+            .await
+            .unwrap_or(Err(StoreError::Timeout));
         if result.is_err() {
             // After a failed statement or COMMIT, SQLite may or may not have
             // rolled back by itself (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY);

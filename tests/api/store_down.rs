@@ -14,38 +14,104 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 /// Relays a port to PostgreSQL while `up`; when down, it drops every open
-/// connection and closes each new one at once.
+/// connection and closes each new one at once. Armed with
+/// [`Relay::freeze_at_commit`], the first `COMMIT` a client sends freezes
+/// the relay as a partitioned network would: that `COMMIT` and everything
+/// after it never arrive, every connection stays open and silent, new ones
+/// are accepted and never answered, until [`Relay::thaw`] drops them all.
 struct Relay {
     port: u16,
     up: Arc<AtomicBool>,
     cut: Arc<Notify>,
+    at_commit: Arc<AtomicBool>,
+    frozen: Arc<AtomicBool>,
+    freeze: Arc<Notify>,
+    release: Arc<Notify>,
 }
 
 impl Relay {
     async fn start(target: &'static str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let cut = Arc::new(Notify::new());
-        let (up2, cut2) = (up.clone(), cut.clone());
+        let relay = Self {
+            port,
+            up: Arc::new(AtomicBool::new(true)),
+            cut: Arc::new(Notify::new()),
+            at_commit: Arc::new(AtomicBool::new(false)),
+            frozen: Arc::new(AtomicBool::new(false)),
+            freeze: Arc::new(Notify::new()),
+            release: Arc::new(Notify::new()),
+        };
+        let shared = relay.handles();
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
+            while let Ok((client, _)) = listener.accept().await {
+                if !shared.up.load(Ordering::SeqCst) {
                     continue; // dropped: the connection closes
                 }
-                let cut = cut2.clone();
+                let shared = shared.handles();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else {
+                    if shared.frozen.load(Ordering::SeqCst) {
+                        let _held = client; // accepted, never answered
+                        shared.release.notified().await;
+                        return;
+                    }
+                    let Ok(server) = TcpStream::connect(target).await else {
                         return;
                     };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        () = cut.notified() => {}
-                    }
+                    shared.forward(client, server).await;
                 });
             }
         });
-        Self { port, up, cut }
+        relay
+    }
+
+    fn handles(&self) -> Self {
+        Self {
+            port: self.port,
+            up: self.up.clone(),
+            cut: self.cut.clone(),
+            at_commit: self.at_commit.clone(),
+            frozen: self.frozen.clone(),
+            freeze: self.freeze.clone(),
+            release: self.release.clone(),
+        }
+    }
+
+    async fn forward(&self, client: TcpStream, server: TcpStream) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        let upstream = async {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from_client.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if self.at_commit.load(Ordering::SeqCst)
+                    && buf[..n].windows(6).any(|w| w == b"COMMIT")
+                {
+                    self.frozen.store(true, Ordering::SeqCst);
+                    self.freeze.notify_waiters();
+                    std::future::pending::<()>().await;
+                }
+                if to_server.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        };
+        let downstream = async {
+            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+        };
+        tokio::select! {
+            () = upstream => {}
+            () = downstream => {}
+            () = self.cut.notified() => {}
+            () = async {
+                self.freeze.notified().await;
+                self.release.notified().await;
+            } => {}
+        }
     }
 
     fn stop(&self) {
@@ -55,6 +121,17 @@ impl Relay {
 
     fn start_again(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+
+    fn freeze_at_commit(&self) {
+        self.at_commit.store(true, Ordering::SeqCst);
+    }
+
+    /// The partition heals: every frozen connection is dropped.
+    fn thaw(&self) {
+        self.at_commit.store(false, Ordering::SeqCst);
+        self.frozen.store(false, Ordering::SeqCst);
+        self.release.notify_waiters();
     }
 }
 
@@ -186,4 +263,47 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
     let listed: serde_json::Value = app.get("/experiments").await.json().await.unwrap();
     assert_eq!(listed["experiments"][0]["source"], "config");
     assert_eq!(listed["experiments"][0]["status"], "running");
+}
+
+#[tokio::test]
+async fn a_commit_the_database_never_answers_is_a_503_after_the_write_timeout() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let relay = Relay::start("127.0.0.1:5432").await;
+    let relayed = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
+    let config = format!("{BASE}\n[ingest]\ntoken = \"frozen-test-token\"\n{DEMO}").replace(
+        "[session]",
+        "[storage]\npool_size = 2\nwrite_timeout_secs = 2\n[session]",
+    );
+    let app = spawn_app_from(&config, Some(relayed)).await;
+    let send = |user: &'static str| {
+        app.client
+            .post(app.url("/webhook"))
+            .bearer_auth("frozen-test-token")
+            .timeout(Duration::from_secs(15))
+            .json(&serde_json::json!({"user_id": user, "variant": "B"}))
+            .send()
+    };
+    assert_eq!(send("before").await.unwrap().status(), 202);
+
+    // The network goes silent between the batch's last statement and its COMMIT.
+    relay.freeze_at_commit();
+    let frozen = Instant::now();
+    let answer = send("during").await.expect("an answer, not a hang");
+    let waited = frozen.elapsed();
+    assert_eq!(error_code(answer, 503).await, "store_unavailable");
+    assert!(
+        (Duration::from_secs(2)..Duration::from_secs(5)).contains(&waited),
+        "{waited:?}"
+    );
+
+    relay.thaw();
+    // The stuck connection was closed, never reused: writes recover.
+    crate::helpers::wait_until(Duration::from_secs(20), "writes to recover", || async {
+        send("after").await.unwrap().status() == 202
+    })
+    .await;
+    // The unacknowledged write never committed.
+    assert_eq!(app.total("homepage_cta", "participants").await, 2);
 }
