@@ -27,7 +27,7 @@ pub use effects::{Effects, OutboxRow, Routing, no_routing};
 pub use history::{HistoryCount, HistoryPoint, PointCause};
 pub use outbox::{Claimed, DeadLetter, Outbox};
 pub use overrides::StoredOverride;
-pub use rate_buckets::Bucket;
+pub use rate_buckets::{Bucket, BucketUpdate};
 pub use sql::{Backend, SqlStore};
 pub use verdicts::Comparison;
 pub use writer::EventWriter;
@@ -66,6 +66,9 @@ pub enum StoreError {
     /// applied (PostgreSQL); nothing of it was kept.
     #[error("the batch kept conflicting with concurrent writers")]
     Contended,
+    /// The writer's batch this step had joined failed.
+    #[error("the batch it joined failed")]
+    Batch(#[source] Arc<StoreError>),
 }
 
 /// Where an event came from.

@@ -6,6 +6,10 @@
 use super::StoreError;
 use super::sql::{Backend, SqlStore};
 
+/// How a bucket changes: a pure function of the bucket as stored, so that
+/// the caller can replay it on the bucket it gets back to learn what it took.
+pub type BucketUpdate = Box<dyn Fn(Bucket) -> Bucket + Send + Sync>;
+
 /// A bucket's state as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bucket {
@@ -17,14 +21,14 @@ pub struct Bucket {
 
 impl SqlStore {
     /// Applies `update` to the bucket of `notifier` (created as `initial`)
-    /// and stores the bucket it returns, atomically for the whole cluster:
-    /// [`Outbox::update_bucket`](super::Outbox::update_bucket).
+    /// and stores the bucket it returns, atomically for the whole cluster;
+    /// returns the bucket as it was: [`Outbox::update_bucket`](super::Outbox::update_bucket).
     pub(super) async fn update_bucket_row(
         &self,
         notifier: &str,
         initial: Bucket,
-        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
-    ) -> Result<(), StoreError> {
+        update: &BucketUpdate,
+    ) -> Result<Bucket, StoreError> {
         let mut tx = self.pool.begin().await?;
         // A write first: SQLite takes its write lock here, not at the update.
         sqlx::query(
@@ -46,7 +50,8 @@ impl SqlStore {
         .bind(notifier)
         .fetch_one(&mut *tx)
         .await?;
-        let bucket = update(Bucket { credit, updated_ms });
+        let before = Bucket { credit, updated_ms };
+        let bucket = update(before);
         sqlx::query("UPDATE rate_buckets SET credit = $2, updated_at = $3 WHERE notifier = $1")
             .bind(notifier)
             .bind(bucket.credit)
@@ -54,6 +59,6 @@ impl SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(before)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::effects::Routing;
 use super::sqlite_writes::SqliteWrites;
+use super::writer::JobQueue;
 use super::{Counter, HistoryPoint, Store, StoreError, Write, Written};
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -28,9 +29,10 @@ pub struct SqlStore {
     pub(super) routing: Arc<dyn Routing>,
     /// Woken after a commit that added outbox rows, so workers need not poll.
     pub(super) outbox_wake: Arc<Notify>,
-    /// On SQLite, the writer's own connection: every event write goes
-    /// through it (see `sqlite_writes.rs`); reads and the outbox use the pool.
-    pub(super) sqlite_writes: Option<Arc<Mutex<SqliteWrites>>>,
+    /// On SQLite, the writer's own connection and its queue: every event
+    /// write and the outbox's writes go through it (see `sqlite_writes.rs`
+    /// and `outbox/on_writer.rs`); reads use the pool.
+    pub(super) sqlite_writes: Option<(Arc<Mutex<SqliteWrites>>, JobQueue)>,
     /// Each experiment's first participant time, once known: it never
     /// changes, and finding it scans the experiment's participants (63 ms
     /// at a million, on every `/results` of a fixed-plan experiment).
@@ -62,8 +64,8 @@ impl SqlStore {
         }
     }
 
-    /// The SQLite writer connection, for the writer thread.
-    pub(super) fn sqlite_writes(&self) -> Option<Arc<Mutex<SqliteWrites>>> {
+    /// The SQLite writer connection and its queue, for the writer thread.
+    pub(super) fn sqlite_writes(&self) -> Option<(Arc<Mutex<SqliteWrites>>, JobQueue)> {
         self.sqlite_writes.clone()
     }
 }
@@ -71,11 +73,14 @@ impl SqlStore {
 #[async_trait::async_trait]
 impl Store for SqlStore {
     async fn apply(&self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
-        if let Some(sqlite) = self.sqlite_writes() {
+        if let Some((sqlite, _)) = self.sqlite_writes() {
             // Outside the writer thread (tools and tests): the same connection, on a blocking thread.
             let writes = writes.to_vec();
             return tokio::task::spawn_blocking(move || {
-                sqlite.lock().expect("never poisoned").apply(&writes)
+                let mut sqlite = sqlite.lock().expect("never poisoned");
+                sqlite
+                    .apply(&writes, Vec::new())
+                    .map(|(written, _)| written)
             })
             .await
             .map_err(|_| StoreError::WriterStopped)?;

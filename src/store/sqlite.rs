@@ -9,6 +9,7 @@ use super::StoreError;
 use super::effects::Routing;
 use super::sql::{Backend, SqlStore};
 use super::sqlite_writes::SqliteWrites;
+use super::writer::JobQueue;
 use crate::configuration::Synchronous;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
@@ -55,7 +56,7 @@ pub(super) async fn open(
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
     let mut store = SqlStore::new(pool, Backend::Sqlite, routing.clone());
     let writes = SqliteWrites::open(path.into(), sync, routing, store.outbox_wake.clone())?;
-    store.sqlite_writes = Some(Arc::new(Mutex::new(writes)));
+    store.sqlite_writes = Some((Arc::new(Mutex::new(writes)), JobQueue::new()));
     Ok(store)
 }
 

@@ -8,6 +8,7 @@
 
 use super::effects::{Effects, Routing};
 use super::increments::{Increments, count};
+use super::outbox::{OutboxAnswer, OutboxOp};
 use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
 use crate::configuration::Synchronous;
 use rusqlite::{Connection, Transaction, params};
@@ -81,9 +82,14 @@ impl SqliteWrites {
         })
     }
 
-    /// Applies `writes` in one transaction, committed before it returns.
-    pub fn apply(&mut self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
-        let result = self.apply_in_transaction(writes);
+    /// Applies `writes`, then the outbox steps, in one transaction,
+    /// committed before it returns.
+    pub fn apply(
+        &mut self,
+        writes: &[Write],
+        outbox: Vec<OutboxOp>,
+    ) -> Result<(Vec<Written>, Vec<OutboxAnswer>), StoreError> {
+        let result = self.apply_in_transaction(writes, outbox);
         if result.is_err() && !self.connection.is_autocommit() {
             // The transaction is still open after a failed ROLLBACK: start
             // afresh rather than run the next batch inside it.
@@ -93,7 +99,11 @@ impl SqliteWrites {
         result
     }
 
-    fn apply_in_transaction(&mut self, writes: &[Write]) -> Result<Vec<Written>, StoreError> {
+    fn apply_in_transaction(
+        &mut self,
+        writes: &[Write],
+        outbox: Vec<OutboxOp>,
+    ) -> Result<(Vec<Written>, Vec<OutboxAnswer>), StoreError> {
         // Dropped without commit (any `?` below), rusqlite rolls back.
         let tx = self.connection.transaction()?;
         let now = crate::clock::now_secs();
@@ -131,6 +141,10 @@ impl SqliteWrites {
             .execute(params![experiment, variant, metric, goal, by])?;
         }
         let enqueued = write_effects(&tx, effects)?;
+        let answers = outbox
+            .into_iter()
+            .map(|op| op.run(&tx))
+            .collect::<Result<Vec<_>, _>>()?;
         if writes.iter().any(|w| w.probe) {
             tx.prepare_cached(
                 "INSERT INTO writer_probe (id, at) VALUES (1, ?1) \
@@ -142,7 +156,7 @@ impl SqliteWrites {
         if enqueued {
             self.outbox_wake.notify_waiters();
         }
-        Ok(outcomes)
+        Ok((outcomes, answers))
     }
 }
 

@@ -4,6 +4,7 @@
 //! request waits for no one. A request's write is never split across
 //! transactions, so a delivery is applied whole or not at all.
 
+use super::outbox::{OutboxAnswer, OutboxOp};
 use super::sql::SqlStore;
 use super::sqlite_writes::SqliteWrites;
 use super::{Applied, Event, Store, StoreError, Write, Written};
@@ -22,11 +23,74 @@ const QUEUE_DEPTH: usize = 8192;
 const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
 
 type Reply = oneshot::Sender<Result<Written, Arc<StoreError>>>;
+type OutboxReply = oneshot::Sender<Result<OutboxAnswer, Arc<StoreError>>>;
+
+/// What the writer is asked to do.
+pub(super) enum Job {
+    /// A request's write.
+    Write(Write, Reply),
+    /// A step of outbox bookkeeping, which joins the batch's transaction
+    /// (SQLite only: `outbox/on_writer.rs`).
+    Outbox(OutboxOp, OutboxReply),
+}
+
+/// Both ends of the writer's queue.
+type Channel = (mpsc::Sender<Job>, mpsc::Receiver<Job>);
+
+/// The SQLite writer's queue, made with the store so that the outbox can
+/// send its steps to the writer thread; the thread takes both ends when it
+/// starts. The store keeps only a weak sender, so that the thread still ends
+/// when the last [`EventWriter`] is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct JobQueue {
+    weak: mpsc::WeakSender<Job>,
+    unstarted: Arc<Mutex<Option<Channel>>>,
+}
+
+impl JobQueue {
+    pub(super) fn new() -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        Self {
+            weak: sender.downgrade(),
+            unstarted: Arc::new(Mutex::new(Some((sender, receiver)))),
+        }
+    }
+
+    /// Runs an outbox step in the writer thread's next batch; before that
+    /// thread is started (tools, tests), alone on the writer's connection.
+    pub(super) async fn outbox(
+        &self,
+        writes: &Arc<Mutex<SqliteWrites>>,
+        op: OutboxOp,
+    ) -> Result<OutboxAnswer, StoreError> {
+        let started = self.unstarted.lock().expect("never poisoned").is_none();
+        if !started {
+            let writes = writes.clone();
+            return tokio::task::spawn_blocking(move || {
+                let mut writes = writes.lock().expect("never poisoned");
+                let (_, mut answers) = writes.apply(&[], vec![op])?;
+                Ok(answers.remove(0))
+            })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        }
+        let (reply, answer) = oneshot::channel();
+        let sender = self.weak.upgrade().ok_or(StoreError::WriterStopped)?;
+        sender
+            .send(Job::Outbox(op, reply))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::Batch)
+    }
+}
 
 /// A handle to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct EventWriter {
-    sender: mpsc::Sender<(Write, Reply)>,
+    sender: mpsc::Sender<Job>,
 }
 
 impl EventWriter {
@@ -41,10 +105,15 @@ impl EventWriter {
     /// The writer of the SQL store: on SQLite a thread that owns the write
     /// connection, started here; the future ends when that thread does.
     pub fn for_store(store: Arc<SqlStore>) -> std::io::Result<(Self, BoxFuture<'static, ()>)> {
-        let Some(writes) = store.sqlite_writes() else {
+        let Some((writes, queue)) = store.sqlite_writes() else {
             return Ok(Self::new(store));
         };
-        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let Some((sender, receiver)) = queue.unstarted.lock().expect("never poisoned").take()
+        else {
+            return Err(std::io::Error::other(
+                "the SQLite writer is already running",
+            ));
+        };
         let (ended, end) = oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("splitcast-writer".into())
@@ -71,7 +140,7 @@ impl EventWriter {
     pub async fn write(&self, write: Write) -> Result<Written, Arc<StoreError>> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send((write, reply))
+            .send(Job::Write(write, reply))
             .await
             .map_err(|_| Arc::new(StoreError::WriterStopped))?;
         answer
@@ -96,20 +165,32 @@ impl EventWriter {
 struct Batch {
     writes: Vec<Write>,
     replies: Vec<Reply>,
-    events: usize,
+    outbox: Vec<OutboxOp>,
+    outbox_replies: Vec<OutboxReply>,
+    /// Events and outbox steps: what bounds the batch.
+    size: usize,
     last_failure: Option<Instant>,
 }
 
 impl Batch {
-    fn push(&mut self, (write, reply): (Write, Reply)) {
-        self.events += write.events.len();
-        self.writes.push(write);
-        self.replies.push(reply);
+    fn push(&mut self, job: Job) {
+        match job {
+            Job::Write(write, reply) => {
+                self.size += write.events.len();
+                self.writes.push(write);
+                self.replies.push(reply);
+            }
+            Job::Outbox(op, reply) => {
+                self.size += 1;
+                self.outbox.push(op);
+                self.outbox_replies.push(reply);
+            }
+        }
     }
 
     /// Takes whatever else is waiting, up to [`MAX_BATCH`] events.
-    fn fill(&mut self, receiver: &mut mpsc::Receiver<(Write, Reply)>) {
-        while self.events < MAX_BATCH {
+    fn fill(&mut self, receiver: &mut mpsc::Receiver<Job>) {
+        while self.size < MAX_BATCH {
             match receiver.try_recv() {
                 Ok(job) => self.push(job),
                 Err(_) => break,
@@ -123,40 +204,53 @@ impl Batch {
             .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
     }
 
-    /// Answers every request of the batch and starts the next.
-    fn finish(&mut self, result: Result<Vec<Written>, StoreError>) {
+    /// Answers every job of the batch and starts the next.
+    fn finish(&mut self, result: Result<(Vec<Written>, Vec<OutboxAnswer>), StoreError>) {
         match result {
-            Ok(outcomes) => {
+            Ok((outcomes, answers)) => {
                 self.last_failure = None;
                 for (reply, outcome) in self.replies.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
+                }
+                for (reply, answer) in self.outbox_replies.drain(..).zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
             }
             Err(error) => {
                 if !matches!(error, StoreError::Failing) {
                     self.last_failure = Some(Instant::now());
-                    tracing::error!(error = ?error, events = self.events, "could not record events");
+                    tracing::error!(error = ?error, events = self.size, "could not record events");
                 }
                 let error = Arc::new(error);
                 for reply in self.replies.drain(..) {
                     let _ = reply.send(Err(error.clone()));
                 }
+                for reply in self.outbox_replies.drain(..) {
+                    let _ = reply.send(Err(error.clone()));
+                }
             }
         }
         self.writes.clear();
-        self.events = 0;
+        self.outbox.clear();
+        self.size = 0;
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<(Write, Reply)>) {
+async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Job>) {
     let mut batch = Batch::default();
     while let Some(job) = receiver.recv().await {
         batch.push(job);
         batch.fill(&mut receiver);
         let result = if batch.failing_fast() {
             Err(StoreError::Failing)
+        } else if !batch.outbox.is_empty() {
+            // Only the SQLite store sends outbox steps, and it has its own loop.
+            Err(StoreError::WriterStopped)
         } else {
-            store.apply(&batch.writes).await
+            store
+                .apply(&batch.writes)
+                .await
+                .map(|outcomes| (outcomes, Vec::new()))
         };
         batch.finish(result);
     }
@@ -164,7 +258,7 @@ async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<(Write, Reply)>
 
 /// The SQLite loop, on a thread of its own: a batch is applied where it is
 /// collected, with no hand-off to a database driver in between.
-fn run_on_thread(writes: Arc<Mutex<SqliteWrites>>, mut receiver: mpsc::Receiver<(Write, Reply)>) {
+fn run_on_thread(writes: Arc<Mutex<SqliteWrites>>, mut receiver: mpsc::Receiver<Job>) {
     let mut batch = Batch::default();
     while let Some(job) = receiver.blocking_recv() {
         batch.push(job);
@@ -172,10 +266,11 @@ fn run_on_thread(writes: Arc<Mutex<SqliteWrites>>, mut receiver: mpsc::Receiver<
         let result = if batch.failing_fast() {
             Err(StoreError::Failing)
         } else {
+            let outbox = std::mem::take(&mut batch.outbox);
             writes
                 .lock()
                 .expect("poisoned only by a panic, which ends this thread")
-                .apply(&batch.writes)
+                .apply(&batch.writes, outbox)
         };
         batch.finish(result);
     }

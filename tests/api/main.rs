@@ -19,6 +19,7 @@ mod notifiers_wire;
 mod notify_durability;
 mod notify_test;
 mod outbox;
+mod outbox_on_writer;
 mod postgres;
 mod postgres_batches;
 mod reload;

@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "123456789:AAH-outbox-test-token";
 
-async fn store() -> (Arc<SqlStore>, tempfile::TempDir) {
+pub async fn store() -> (Arc<SqlStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("outbox.db").display());
     let store = splitcast::store::open(&url.into(), splitcast::store::no_routing())
@@ -31,7 +31,7 @@ fn client() -> reqwest::Client {
     splitcast::notify::http::client(Duration::from_secs(5))
 }
 
-fn blip(server: &MockServer) -> Arc<dyn Notifier> {
+pub fn blip(server: &MockServer) -> Arc<dyn Notifier> {
     let settings = BlipSettings {
         url: format!("{}/notify", server.uri()),
         api_key: "k".to_owned().into(),
@@ -54,7 +54,11 @@ fn telegram(server: &MockServer) -> Arc<dyn Notifier> {
     Arc::new(TelegramNotifier::new("team_chat", settings, client()))
 }
 
-fn worker(notifier: Arc<dyn Notifier>, store: &Arc<SqlStore>, rate: Option<u32>) -> DeliveryWorker {
+pub fn worker(
+    notifier: Arc<dyn Notifier>,
+    store: &Arc<SqlStore>,
+    rate: Option<u32>,
+) -> DeliveryWorker {
     let backoff = Backoff {
         initial: Duration::from_millis(10),
         max: Duration::from_millis(100),
@@ -69,7 +73,7 @@ fn worker(notifier: Arc<dyn Notifier>, store: &Arc<SqlStore>, rate: Option<u32>)
     )
 }
 
-fn conversion(n: u32, variant: &str) -> Notification {
+pub fn conversion(n: u32, variant: &str) -> Notification {
     Notification::Event {
         id: format!("evt-{n}"),
         event: EventKind::Conversion,
@@ -94,7 +98,7 @@ async fn answers_once_then_ok(server: &MockServer, first: ResponseTemplate) {
         .await;
 }
 
-fn ok() -> ResponseTemplate {
+pub fn ok() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": {"message_id": 1}}))
 }
 

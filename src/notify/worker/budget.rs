@@ -17,15 +17,17 @@ impl DeliveryWorker {
             // Unlimited: never a reason to coalesce.
             return Ok(Ok(u64::MAX));
         };
-        let mut taken = (0, Duration::ZERO);
-        self.store
-            .update_bucket(self.name(), rate.full(now_ms), &mut |bucket| {
-                let (bucket, granted, wait) = rate.take(bucket, want, now_ms);
-                taken = (granted, wait);
-                bucket
-            })
+        let before = self
+            .store
+            .update_bucket(
+                self.name(),
+                rate.full(now_ms),
+                Box::new(move |bucket| rate.take(bucket, want, now_ms).0),
+            )
             .await?;
-        let (granted, wait) = taken;
+        // The update is pure: replayed on the bucket it was applied to, it
+        // tells what was taken.
+        let (_, granted, wait) = rate.take(before, want, now_ms);
         Ok(if granted == 0 { Err(wait) } else { Ok(granted) })
     }
 
@@ -35,9 +37,12 @@ impl DeliveryWorker {
             return Ok(());
         };
         self.store
-            .update_bucket(self.name(), rate.full(now_ms), &mut |bucket| {
-                rate.give_back(bucket, tokens, now_ms)
-            })
+            .update_bucket(
+                self.name(),
+                rate.full(now_ms),
+                Box::new(move |bucket| rate.give_back(bucket, tokens, now_ms)),
+            )
             .await
+            .map(|_| ())
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::clock::now_millis;
 use crate::notify::{DeliveryOutcome, Notification, Notifier};
-use crate::store::{Bucket, Claimed, Outbox, StoreError};
+use crate::store::{Bucket, BucketUpdate, Claimed, Outbox, StoreError};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -172,12 +172,12 @@ impl Outbox for FakeOutbox {
         &self,
         _: &str,
         initial: Bucket,
-        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
-    ) -> Result<(), StoreError> {
+        update: BucketUpdate,
+    ) -> Result<Bucket, StoreError> {
         let mut state = self.state.lock().unwrap();
         let bucket = state.bucket.unwrap_or(initial);
         state.bucket = Some(update(bucket));
-        Ok(())
+        Ok(bucket)
     }
 
     fn outbox_wake(&self) -> Arc<Notify> {

@@ -7,9 +7,12 @@
 //! The operator's commands on the outbox are in `admin.rs`.
 
 mod admin;
+mod on_writer;
 mod queue;
 
-use super::{Bucket, StoreError};
+pub(super) use on_writer::{OutboxAnswer, OutboxOp};
+
+use super::{Bucket, BucketUpdate, StoreError};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -86,13 +89,13 @@ pub trait Outbox: Send + Sync + 'static {
 
     /// Replaces the token bucket of `notifier` (created as `initial`) with
     /// what `update` makes of it, atomically for every instance sharing the
-    /// store.
+    /// store; returns the bucket as it was before.
     async fn update_bucket(
         &self,
         notifier: &str,
         initial: Bucket,
-        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
-    ) -> Result<(), StoreError>;
+        update: BucketUpdate,
+    ) -> Result<Bucket, StoreError>;
 
     /// Notified whenever rows are added or put back in the queue, so that
     /// workers need not poll.

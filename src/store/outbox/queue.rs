@@ -1,8 +1,8 @@
 //! [`Outbox`] on the SQL store.
 
-use super::{Claimed, Outbox};
+use super::{Claimed, Outbox, OutboxAnswer, OutboxOp};
 use crate::store::sql::{Backend, SqlStore};
-use crate::store::{Bucket, StoreError};
+use crate::store::{Bucket, BucketUpdate, StoreError};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -19,13 +19,85 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Rows in id order (several chunks, each in order, may interleave).
+fn oldest_first(mut claimed: Claimed) -> Claimed {
+    let mut rows: Vec<(i64, String)> = claimed.ids.into_iter().zip(claimed.payloads).collect();
+    rows.sort_by_key(|row| row.0);
+    (claimed.ids, claimed.payloads) = rows.into_iter().unzip();
+    claimed
+}
+
 impl SqlStore {
+    /// Runs `op` on the SQLite writer; `None` on PostgreSQL.
+    async fn on_writer(&self, op: OutboxOp) -> Option<Result<OutboxAnswer, StoreError>> {
+        let (writes, queue) = self.sqlite_writes()?;
+        Some(queue.outbox(&writes, op).await)
+    }
+
+    /// [`Outbox::claim`] on SQLite: [`CLAIM_CHUNK`] rows per writer step.
+    async fn claim_on_writer(
+        &self,
+        notifier: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        events_only: bool,
+        limit: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let mut claimed: Option<Claimed> = None;
+        loop {
+            let taken = claimed.as_ref().map_or(0, |c| c.ids.len() as i64);
+            let want = (limit - taken).min(CLAIM_CHUNK);
+            if want <= 0 {
+                break;
+            }
+            let op = OutboxOp::Claim {
+                notifier: notifier.to_owned(),
+                now_ms,
+                lease_ms,
+                events_only,
+                limit: want,
+            };
+            let chunk = match self.on_writer(op).await {
+                Some(Ok(OutboxAnswer::Claimed(chunk))) => chunk,
+                Some(Ok(other)) => unreachable!("a claim answers rows, not {other:?}"),
+                Some(Err(error)) => return Err(error),
+                None => unreachable!("only called on SQLite"),
+            };
+            let Some(chunk) = chunk else { break };
+            let full = chunk.ids.len() as i64 == want;
+            claimed = Some(match claimed {
+                None => chunk,
+                Some(mut sofar) => {
+                    sofar.ids.extend(chunk.ids);
+                    sofar.payloads.extend(chunk.payloads);
+                    sofar.oldest_created_ms = sofar.oldest_created_ms.min(chunk.oldest_created_ms);
+                    sofar
+                }
+            });
+            if !full {
+                break;
+            }
+        }
+        Ok(claimed.map(oldest_first))
+    }
+
+    /// Changes rows by id: on the SQLite writer, else through the pool.
     async fn update_ids(
         &self,
+        op: impl Fn(Vec<i64>) -> OutboxOp,
         sql_head: &str,
         binds: &[&str],
         ids: &[i64],
     ) -> Result<(), StoreError> {
+        if self.sqlite_writes.is_some() {
+            for chunk in ids.chunks(CLAIM_CHUNK as usize) {
+                // A step per chunk keeps each writer batch short.
+                if let Some(result) = self.on_writer(op(chunk.to_vec())).await {
+                    result?;
+                }
+            }
+            return Ok(());
+        }
         for chunk in ids.chunks(500) {
             let sql = format!(
                 "{sql_head} WHERE id IN ({})",
@@ -55,6 +127,11 @@ impl Outbox for SqlStore {
         events_only: bool,
         limit: i64,
     ) -> Result<Option<Claimed>, StoreError> {
+        if self.sqlite_writes.is_some() {
+            return self
+                .claim_on_writer(notifier, now_ms, lease_ms, events_only, limit)
+                .await;
+        }
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -112,12 +189,18 @@ impl Outbox for SqlStore {
     }
 
     async fn complete(&self, ids: &[i64]) -> Result<(), StoreError> {
-        self.update_ids("DELETE FROM outbox", &[], ids).await
+        self.update_ids(OutboxOp::Complete, "DELETE FROM outbox", &[], ids)
+            .await
     }
 
     async fn retry_later(&self, ids: &[i64], next_ms: i64, reason: &str) -> Result<(), StoreError> {
         let next = next_ms.to_string();
         self.update_ids(
+            |ids| OutboxOp::RetryLater {
+                ids,
+                next_ms,
+                reason: reason.to_owned(),
+            },
             "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, \
              next_attempt_at = CAST($1 AS BIGINT), last_error = $2",
             &[&next, reason],
@@ -128,6 +211,10 @@ impl Outbox for SqlStore {
 
     async fn dead_letter(&self, ids: &[i64], reason: &str) -> Result<(), StoreError> {
         self.update_ids(
+            |ids| OutboxOp::DeadLetter {
+                ids,
+                reason: reason.to_owned(),
+            },
             "UPDATE outbox SET status = 'dead', attempts = attempts + 1, locked_until = 0, last_error = $1",
             &[reason],
             ids,
@@ -136,8 +223,13 @@ impl Outbox for SqlStore {
     }
 
     async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
-        self.update_ids("UPDATE outbox SET locked_until = 0", &[], ids)
-            .await
+        self.update_ids(
+            OutboxOp::Release,
+            "UPDATE outbox SET locked_until = 0",
+            &[],
+            ids,
+        )
+        .await
     }
 
     async fn expire(
@@ -146,6 +238,14 @@ impl Outbox for SqlStore {
         cutoff_ms: i64,
         reason: &str,
     ) -> Result<u64, StoreError> {
+        let op = OutboxOp::Expire {
+            notifier: notifier.to_owned(),
+            cutoff_ms,
+            reason: reason.to_owned(),
+        };
+        if let Some(result) = self.on_writer(op).await {
+            return result.map(OutboxAnswer::count);
+        }
         Ok(sqlx::query(
             "UPDATE outbox SET status = 'dead', last_error = $3 \
              WHERE notifier = $1 AND status = 'pending' AND created_at < $2",
@@ -168,6 +268,14 @@ impl Outbox for SqlStore {
     }
 
     async fn pause(&self, notifier: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        let op = OutboxOp::Pause {
+            notifier: notifier.to_owned(),
+            reason: reason.to_owned(),
+            now_ms,
+        };
+        if let Some(result) = self.on_writer(op).await {
+            return result.map(|_| ());
+        }
         sqlx::query(
             "INSERT INTO notifier_pauses (notifier, reason, paused_at) VALUES ($1, $2, $3) \
              ON CONFLICT (notifier) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at",
@@ -184,9 +292,22 @@ impl Outbox for SqlStore {
         &self,
         notifier: &str,
         initial: Bucket,
-        update: &mut (dyn FnMut(Bucket) -> Bucket + Send),
-    ) -> Result<(), StoreError> {
-        self.update_bucket_row(notifier, initial, update).await
+        update: BucketUpdate,
+    ) -> Result<Bucket, StoreError> {
+        if self.sqlite_writes.is_none() {
+            return self.update_bucket_row(notifier, initial, &update).await;
+        }
+        let op = OutboxOp::UpdateBucket {
+            notifier: notifier.to_owned(),
+            initial,
+            update,
+        };
+        match self.on_writer(op).await {
+            Some(Ok(OutboxAnswer::Bucket(before))) => Ok(before),
+            Some(Ok(other)) => unreachable!("a bucket update answers its bucket, not {other:?}"),
+            Some(Err(error)) => Err(error),
+            None => unreachable!("checked above: this is SQLite"),
+        }
     }
 
     fn outbox_wake(&self) -> Arc<Notify> {
