@@ -83,6 +83,7 @@ pub(super) fn render(settings: &Settings) -> String {
     }
     let mut storage = json!({"url": super::storage::redacted(&settings.storage.url)});
     storage["write_timeout_secs"] = json!(settings.storage.write_timeout_secs);
+    storage["read_timeout_secs"] = json!(settings.storage.read_timeout_secs);
     if let Some(size) = settings.storage.pool_size {
         storage["pool_size"] = json!(size);
     }

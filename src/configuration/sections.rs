@@ -104,6 +104,10 @@ pub struct StorageSettings {
     /// up (answered 503, its connection closed): a database that accepts
     /// connections but never answers must not hold every writer forever.
     pub write_timeout_secs: u64,
+    /// Seconds a read of the store (`/results`, `/results/history`) may
+    /// take before it is given up (503, its connection closed), for the
+    /// same reason.
+    pub read_timeout_secs: u64,
 }
 
 impl Default for StorageSettings {
@@ -112,6 +116,7 @@ impl Default for StorageSettings {
             url: SecretString::from("sqlite://data/splitcast.db"),
             pool_size: None,
             write_timeout_secs: 10,
+            read_timeout_secs: 10,
         }
     }
 }
@@ -125,6 +130,12 @@ impl StorageSettings {
         if self.write_timeout_secs == 0 {
             return Err(ConfigError::at(
                 "storage.write_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.read_timeout_secs == 0 {
+            return Err(ConfigError::at(
+                "storage.read_timeout_secs",
                 "must be at least 1",
             ));
         }

@@ -41,7 +41,7 @@ pub struct Effects {
 }
 
 /// One outbox row to add.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OutboxRow {
     /// The notifier it is for.
     pub notifier: String,

@@ -102,15 +102,22 @@ impl SqlStore {
             Option<i64>,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT p.at, c.variant, c.goal, c.participants, c.conversions \
-             FROM history_points p LEFT JOIN history_counts c \
-               ON c.experiment = $1 AND c.at = p.at \
-             ORDER BY p.at, c.variant, c.goal",
-        )
-        .bind(experiment)
-        .fetch_all(&self.pool)
-        .await?;
+        let name = experiment.to_owned();
+        let rows: Vec<Row> = self
+            .within(self.read_timeout, |conn| {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT p.at, c.variant, c.goal, c.participants, c.conversions \
+                         FROM history_points p LEFT JOIN history_counts c \
+                           ON c.experiment = $1 AND c.at = p.at \
+                         ORDER BY p.at, c.variant, c.goal",
+                    )
+                    .bind(name)
+                    .fetch_all(conn)
+                    .await?)
+                })
+            })
+            .await?;
         let mut points: Vec<HistoryPoint> = Vec::new();
         for (at_millis, variant, goal, participants, conversions) in rows {
             if points.last().is_none_or(|p| p.at_millis != at_millis) {

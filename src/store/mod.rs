@@ -4,6 +4,7 @@
 //! of it so that durability does not cost one fsync per request.
 
 mod bulk;
+mod deadline;
 mod digest;
 mod effects;
 mod history;
@@ -55,7 +56,8 @@ pub enum StoreError {
     /// The writer task is gone (shutting down, or it died).
     #[error("the event writer has stopped")]
     WriterStopped,
-    /// The database did not answer within `storage.write_timeout_secs`.
+    /// The database did not answer within `storage.write_timeout_secs`
+    /// (`read_timeout_secs` for a read).
     #[error("the database did not answer in time")]
     Timeout,
     /// An earlier batch failed moments ago; this one was refused without
@@ -270,6 +272,7 @@ pub async fn open_configured(
 ) -> Result<Arc<SqlStore>, StoreError> {
     let mut store = open_store(&storage.url, storage.pool_size, routing).await?;
     store.write_timeout = std::time::Duration::from_secs(storage.write_timeout_secs);
+    store.read_timeout = std::time::Duration::from_secs(storage.read_timeout_secs);
     Ok(Arc::new(store))
 }
 

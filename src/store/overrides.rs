@@ -5,6 +5,7 @@
 use super::StoreError;
 use super::effects::{OutboxRow, enqueue};
 use super::sql::SqlStore;
+use sqlx::Connection;
 
 /// One experiment's status as set at run time. The store keeps the strings
 /// as given; the lifecycle layer parses them back.
@@ -58,30 +59,40 @@ impl SqlStore {
         change: &StoredOverride,
         rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(
-            "INSERT INTO experiment_overrides (experiment, status, winner, reason, changed_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (experiment) DO UPDATE SET status = excluded.status, \
-             winner = excluded.winner, reason = excluded.reason, changed_at = excluded.changed_at \
-             WHERE experiment_overrides.status <> excluded.status \
-             OR COALESCE(experiment_overrides.winner, '') <> COALESCE(excluded.winner, '')",
-        )
-        .bind(&change.experiment)
-        .bind(&change.status)
-        .bind(&change.winner)
-        .bind(&change.reason)
-        .bind(change.changed_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if changed {
-            for row in rows {
-                enqueue(&mut tx, row).await?;
-            }
-        }
-        tx.commit().await?;
+        let (change, queued) = (change.clone(), rows.to_vec());
+        let changed = self
+            .within(self.write_timeout, |conn| {
+                Box::pin(async move {
+                    let mut tx = conn.begin().await?;
+                    let changed = sqlx::query(
+                        "INSERT INTO experiment_overrides \
+                         (experiment, status, winner, reason, changed_at) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (experiment) DO UPDATE SET status = excluded.status, \
+                         winner = excluded.winner, reason = excluded.reason, \
+                         changed_at = excluded.changed_at \
+                         WHERE experiment_overrides.status <> excluded.status \
+                         OR COALESCE(experiment_overrides.winner, '') <> COALESCE(excluded.winner, '')",
+                    )
+                    .bind(&change.experiment)
+                    .bind(&change.status)
+                    .bind(&change.winner)
+                    .bind(&change.reason)
+                    .bind(change.changed_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if changed {
+                        for row in &queued {
+                            enqueue(&mut tx, row).await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(changed)
+                })
+            })
+            .await?;
         self.wake_outbox(changed && !rows.is_empty());
         Ok(changed)
     }
@@ -94,19 +105,28 @@ impl SqlStore {
         experiment: &str,
         rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM experiment_overrides WHERE experiment = $1")
-            .bind(experiment)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if removed {
-            for row in rows {
-                enqueue(&mut tx, row).await?;
-            }
-        }
-        tx.commit().await?;
+        let (experiment, queued) = (experiment.to_owned(), rows.to_vec());
+        let removed = self
+            .within(self.write_timeout, |conn| {
+                Box::pin(async move {
+                    let mut tx = conn.begin().await?;
+                    let removed =
+                        sqlx::query("DELETE FROM experiment_overrides WHERE experiment = $1")
+                            .bind(&experiment)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            == 1;
+                    if removed {
+                        for row in &queued {
+                            enqueue(&mut tx, row).await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(removed)
+                })
+            })
+            .await?;
         self.wake_outbox(removed && !rows.is_empty());
         Ok(removed)
     }

@@ -39,6 +39,8 @@ pub struct SqlStore {
     first_participants: Arc<Mutex<HashMap<String, i64>>>,
     /// How long a batch may take on the sqlx path (`storage.write_timeout_secs`).
     pub(super) write_timeout: std::time::Duration,
+    /// How long a read of the pool may take (`storage.read_timeout_secs`).
+    pub(super) read_timeout: std::time::Duration,
 }
 
 impl SqlStore {
@@ -61,6 +63,7 @@ impl SqlStore {
             sqlite_writes: None,
             first_participants: Arc::default(),
             write_timeout: std::time::Duration::from_secs(10),
+            read_timeout: std::time::Duration::from_secs(10),
         }
     }
 
@@ -104,12 +107,18 @@ impl Store for SqlStore {
     }
 
     async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
-        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT experiment, variant, metric, goal, value FROM counters \
-             ORDER BY experiment, variant, metric, goal",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, String, String, i64)> = self
+            .within(self.read_timeout, |conn| {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT experiment, variant, metric, goal, value FROM counters \
+                         ORDER BY experiment, variant, metric, goal",
+                    )
+                    .fetch_all(conn)
+                    .await?)
+                })
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(experiment, variant, metric, goal, value)| Counter {
@@ -133,11 +142,19 @@ impl Store for SqlStore {
         if let Some(first) = known() {
             return Ok(Some(first));
         }
-        let first: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(created_at) FROM participants WHERE experiment = $1")
-                .bind(experiment)
-                .fetch_one(&self.pool)
-                .await?;
+        let name = experiment.to_owned();
+        let first: Option<i64> = self
+            .within(self.read_timeout, |conn| {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar(
+                        "SELECT MIN(created_at) FROM participants WHERE experiment = $1",
+                    )
+                    .bind(name)
+                    .fetch_one(conn)
+                    .await?)
+                })
+            })
+            .await?;
         if let Some(first) = first {
             self.first_participants
                 .lock()

@@ -81,6 +81,10 @@ fn each_validation_rule_names_its_key_and_exits_2() {
             "storage.write_timeout_secs",
         ),
         (
+            DEFAULT.patched("# pool_size = 10 ", "read_timeout_secs = 0 "),
+            "storage.read_timeout_secs",
+        ),
+        (
             DEFAULT.patched("traffic = 1.0", "traffic = 1.5"),
             "experiments.homepage_cta.traffic",
         ),

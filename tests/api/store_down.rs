@@ -15,15 +15,17 @@ use tokio::sync::Notify;
 
 /// Relays a port to PostgreSQL while `up`; when down, it drops every open
 /// connection and closes each new one at once. Armed with
-/// [`Relay::freeze_at_commit`], the first `COMMIT` a client sends freezes
+/// [`Relay::freeze_at`], the first message a client sends that holds a
+/// given text (`COMMIT`, a query) freezes
 /// the relay as a partitioned network would: that `COMMIT` and everything
-/// after it never arrive, every connection stays open and silent, new ones
-/// are accepted and never answered, until [`Relay::thaw`] drops them all.
+/// after it, on every connection and in both directions, never arrive;
+/// every connection stays open and silent, new ones are accepted and never
+/// answered, until [`Relay::thaw`] drops them all.
 struct Relay {
     port: u16,
     up: Arc<AtomicBool>,
     cut: Arc<Notify>,
-    at_commit: Arc<AtomicBool>,
+    freeze_on: Arc<std::sync::Mutex<Option<&'static str>>>,
     frozen: Arc<AtomicBool>,
     freeze: Arc<Notify>,
     release: Arc<Notify>,
@@ -37,7 +39,7 @@ impl Relay {
             port,
             up: Arc::new(AtomicBool::new(true)),
             cut: Arc::new(Notify::new()),
-            at_commit: Arc::new(AtomicBool::new(false)),
+            freeze_on: Arc::default(),
             frozen: Arc::new(AtomicBool::new(false)),
             freeze: Arc::new(Notify::new()),
             release: Arc::new(Notify::new()),
@@ -70,7 +72,7 @@ impl Relay {
             port: self.port,
             up: self.up.clone(),
             cut: self.cut.clone(),
-            at_commit: self.at_commit.clone(),
+            freeze_on: self.freeze_on.clone(),
             frozen: self.frozen.clone(),
             freeze: self.freeze.clone(),
             release: self.release.clone(),
@@ -88,11 +90,15 @@ impl Relay {
                     Ok(0) | Err(_) => return,
                     Ok(n) => n,
                 };
-                if self.at_commit.load(Ordering::SeqCst)
-                    && buf[..n].windows(6).any(|w| w == b"COMMIT")
+                let trigger = *self.freeze_on.lock().unwrap();
+                if trigger
+                    .is_some_and(|text| buf[..n].windows(text.len()).any(|w| w == text.as_bytes()))
                 {
                     self.frozen.store(true, Ordering::SeqCst);
                     self.freeze.notify_waiters();
+                }
+                if self.frozen.load(Ordering::SeqCst) {
+                    // Partitioned: nothing more gets through, either way.
                     std::future::pending::<()>().await;
                 }
                 if to_server.write_all(&buf[..n]).await.is_err() {
@@ -101,7 +107,19 @@ impl Relay {
             }
         };
         let downstream = async {
-            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from_server.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if self.frozen.load(Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+                if to_client.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
         };
         tokio::select! {
             () = upstream => {}
@@ -123,13 +141,13 @@ impl Relay {
         self.up.store(true, Ordering::SeqCst);
     }
 
-    fn freeze_at_commit(&self) {
-        self.at_commit.store(true, Ordering::SeqCst);
+    fn freeze_at(&self, text: &'static str) {
+        *self.freeze_on.lock().unwrap() = Some(text);
     }
 
     /// The partition heals: every frozen connection is dropped.
     fn thaw(&self) {
-        self.at_commit.store(false, Ordering::SeqCst);
+        *self.freeze_on.lock().unwrap() = None;
         self.frozen.store(false, Ordering::SeqCst);
         self.release.notify_waiters();
     }
@@ -266,7 +284,7 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
 }
 
 #[tokio::test]
-async fn a_commit_the_database_never_answers_is_a_503_after_the_write_timeout() {
+async fn a_database_that_stops_answering_mid_way_is_a_503_after_the_timeouts() {
     let Some(url) = fresh_database().await else {
         return;
     };
@@ -274,7 +292,7 @@ async fn a_commit_the_database_never_answers_is_a_503_after_the_write_timeout() 
     let relayed = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
     let config = format!("{BASE}\n[ingest]\ntoken = \"frozen-test-token\"\n{DEMO}").replace(
         "[session]",
-        "[storage]\npool_size = 2\nwrite_timeout_secs = 2\n[session]",
+        "[storage]\npool_size = 2\nwrite_timeout_secs = 2\nread_timeout_secs = 2\n[session]",
     );
     let app = spawn_app_from(&config, Some(relayed)).await;
     let send = |user: &'static str| {
@@ -288,7 +306,7 @@ async fn a_commit_the_database_never_answers_is_a_503_after_the_write_timeout() 
     assert_eq!(send("before").await.unwrap().status(), 202);
 
     // The network goes silent between the batch's last statement and its COMMIT.
-    relay.freeze_at_commit();
+    relay.freeze_at("COMMIT");
     let frozen = Instant::now();
     let answer = send("during").await.expect("an answer, not a hang");
     let waited = frozen.elapsed();
@@ -304,6 +322,49 @@ async fn a_commit_the_database_never_answers_is_a_503_after_the_write_timeout() 
         send("after").await.unwrap().status() == 202
     })
     .await;
-    // The unacknowledged write never committed.
+
+    // A read, and a run-time status change, that the network leaves
+    // unanswered mid-way give up too, after their own timeouts.
+    for (what, freeze_at, request) in [
+        (
+            "GET /results",
+            "FROM counters",
+            app.client.get(app.url("/results")),
+        ),
+        (
+            "a status change",
+            "INSERT INTO experiment_overrides",
+            app.client
+                .post(app.url("/experiments/homepage_cta/status"))
+                .json(&serde_json::json!({"status": "paused"})),
+        ),
+    ] {
+        relay.freeze_at(freeze_at);
+        let started = Instant::now();
+        let answer = request
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: an answer, not a hang: {e}"));
+        let waited = started.elapsed();
+        assert_eq!(error_code(answer, 503).await, "store_unavailable", "{what}");
+        assert!(
+            (Duration::from_secs(2)..Duration::from_secs(5)).contains(&waited),
+            "{what}: {waited:?}"
+        );
+        relay.thaw();
+        crate::helpers::wait_until(Duration::from_secs(20), "reads to recover", || async {
+            app.get("/results").await.status() == 200
+        })
+        .await;
+    }
+    // The unacknowledged write never committed, nor the refused pause.
     assert_eq!(app.total("homepage_cta", "participants").await, 2);
+    let listed = app
+        .get("/experiments")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(listed["experiments"][0]["status"], "running");
 }
