@@ -9,6 +9,7 @@ mod digest;
 mod effects;
 mod history;
 mod increments;
+mod jobs;
 mod outbox;
 mod overrides;
 mod plan;

@@ -4,8 +4,8 @@
 //! on SQLite and `sqlx_writes.rs` on PostgreSQL.
 
 use super::effects::Routing;
+use super::jobs::JobQueue;
 use super::sqlite_writes::SqliteWrites;
-use super::writer::JobQueue;
 use super::{Counter, HistoryPoint, Store, StoreError, Write, Written};
 use sqlx::AnyPool;
 use std::collections::HashMap;

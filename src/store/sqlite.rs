@@ -7,9 +7,9 @@
 
 use super::StoreError;
 use super::effects::Routing;
+use super::jobs::JobQueue;
 use super::sql::{Backend, SqlStore};
 use super::sqlite_writes::SqliteWrites;
-use super::writer::JobQueue;
 use crate::configuration::Synchronous;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;

@@ -4,6 +4,7 @@
 //! request waits for no one. A request's write is never split across
 //! transactions, so a delivery is applied whole or not at all.
 
+use super::jobs::{Job, OutboxReply, QUEUE_DEPTH, Reply};
 use super::outbox::{OutboxAnswer, OutboxOp};
 use super::sql::SqlStore;
 use super::sqlite_writes::SqliteWrites;
@@ -15,77 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The most events committed together (a larger single write still goes alone).
 const MAX_BATCH: usize = 512;
-/// Writes waiting for the writer before handlers wait for room.
-const QUEUE_DEPTH: usize = 8192;
 /// After a failed batch, further batches are refused without trying for this
 /// long: a store that is down then costs callers milliseconds, not a pool
 /// timeout each, and the next real attempt notices its return.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
-
-type Reply = oneshot::Sender<Result<Written, Arc<StoreError>>>;
-type OutboxReply = oneshot::Sender<Result<OutboxAnswer, Arc<StoreError>>>;
-
-/// What the writer is asked to do.
-pub(super) enum Job {
-    /// A request's write.
-    Write(Write, Reply),
-    /// A step of outbox bookkeeping, which joins the batch's transaction
-    /// (SQLite only: `outbox/on_writer.rs`).
-    Outbox(OutboxOp, OutboxReply),
-}
-
-/// Both ends of the writer's queue.
-type Channel = (mpsc::Sender<Job>, mpsc::Receiver<Job>);
-
-/// The SQLite writer's queue, made with the store so that the outbox can
-/// send its steps to the writer thread; the thread takes both ends when it
-/// starts. The store keeps only a weak sender, so that the thread still ends
-/// when the last [`EventWriter`] is dropped.
-#[derive(Debug, Clone)]
-pub(super) struct JobQueue {
-    weak: mpsc::WeakSender<Job>,
-    unstarted: Arc<Mutex<Option<Channel>>>,
-}
-
-impl JobQueue {
-    pub(super) fn new() -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        Self {
-            weak: sender.downgrade(),
-            unstarted: Arc::new(Mutex::new(Some((sender, receiver)))),
-        }
-    }
-
-    /// Runs an outbox step in the writer thread's next batch; before that
-    /// thread is started (tools, tests), alone on the writer's connection.
-    pub(super) async fn outbox(
-        &self,
-        writes: &Arc<Mutex<SqliteWrites>>,
-        op: OutboxOp,
-    ) -> Result<OutboxAnswer, StoreError> {
-        let started = self.unstarted.lock().expect("never poisoned").is_none();
-        if !started {
-            let writes = writes.clone();
-            return tokio::task::spawn_blocking(move || {
-                let mut writes = writes.lock().expect("never poisoned");
-                let (_, mut answers) = writes.apply(&[], vec![op])?;
-                Ok(answers.remove(0))
-            })
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        }
-        let (reply, answer) = oneshot::channel();
-        let sender = self.weak.upgrade().ok_or(StoreError::WriterStopped)?;
-        sender
-            .send(Job::Outbox(op, reply))
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        answer
-            .await
-            .map_err(|_| StoreError::WriterStopped)?
-            .map_err(StoreError::Batch)
-    }
-}
 
 /// A handle to the writer task; cheap to clone.
 #[derive(Clone)]
@@ -108,8 +42,7 @@ impl EventWriter {
         let Some((writes, queue)) = store.sqlite_writes() else {
             return Ok(Self::new(store));
         };
-        let Some((sender, receiver)) = queue.unstarted.lock().expect("never poisoned").take()
-        else {
+        let Some((sender, receiver)) = queue.take() else {
             return Err(std::io::Error::other(
                 "the SQLite writer is already running",
             ));
