@@ -9,6 +9,7 @@
 mod admin;
 mod on_writer;
 mod queue;
+mod to_writer;
 
 pub(super) use on_writer::{OutboxAnswer, OutboxOp};
 
