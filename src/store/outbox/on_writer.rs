@@ -195,28 +195,27 @@ fn claim(
     }))
 }
 
-/// `sql_head WHERE id IN (...)` over `ids`, with `binds` as ?1, ?2, ...
+/// `sql_head WHERE id IN (ids)`, with `binds` as ?1, ?2, ... The ids go in
+/// as one JSON array: a list of placeholders would make a statement per
+/// length, and each would push the events' hot statements out of the
+/// writer's statement cache.
 fn by_ids(
     tx: &Transaction,
     sql_head: &str,
     binds: &[&dyn rusqlite::ToSql],
     ids: &[i64],
 ) -> Result<OutboxAnswer, StoreError> {
-    let mut changed = 0;
-    // SQLite allows 32 766 parameters; 500 keeps each statement cached and short.
-    for chunk in ids.chunks(500) {
-        let list = (binds.len() + 1..=binds.len() + chunk.len())
-            .map(|n| format!("?{n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let values = binds
-            .iter()
-            .copied()
-            .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql));
-        changed += tx
-            .prepare_cached(&format!("{sql_head} WHERE id IN ({list})"))?
-            .execute(params_from_iter(values))?;
-    }
+    let list = serde_json::to_string(ids).expect("integers serialise");
+    let values = binds
+        .iter()
+        .copied()
+        .chain(std::iter::once(&list as &dyn rusqlite::ToSql));
+    let changed = tx
+        .prepare_cached(&format!(
+            "{sql_head} WHERE id IN (SELECT value FROM json_each(?{}))",
+            binds.len() + 1
+        ))?
+        .execute(params_from_iter(values))?;
     Ok(OutboxAnswer::Count(changed as u64))
 }
 
