@@ -1,7 +1,7 @@
 //! The configuration in force, and the two ways it changes while the server
 //! runs: a run-time status set through the admin API (an override in the
-//! store, applied by every instance: [`lifecycle`], [`poll`]) and a reload
-//! of the configuration file ([`reload`]). Handlers take one consistent
+//! store, applied by every instance: `lifecycle.rs`, `poll.rs`) and a reload
+//! of the configuration file (`reload.rs`). Handlers take one consistent
 //! [`Current`] per request; an update builds a new one and swaps it in
 //! atomically, so that no request sees half of a change.
 

@@ -29,7 +29,7 @@ type Channel = (mpsc::Sender<Job>, mpsc::Receiver<Job>);
 /// The SQLite writer's queue, made with the store so that the outbox can
 /// send its steps to the writer thread; the thread takes both ends when it
 /// starts. The store keeps only a weak sender, so that the thread still ends
-/// when the last [`EventWriter`] is dropped.
+/// when the last [`EventWriter`](super::EventWriter) is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct JobQueue {
     weak: mpsc::WeakSender<Job>,

@@ -130,7 +130,7 @@ impl DeliveryWorker {
             .inc_by(by as u64);
     }
 
-    /// One step: a summary of the whole backlog, or up to [`BATCH`] rows sent
+    /// One step: a summary of the whole backlog, or up to `BATCH` (64) rows sent
     /// one message each, in order, stopping at the first failure.
     pub async fn try_deliver_next(&mut self) -> Result<Outcome, StoreError> {
         let name = self.name().to_owned();

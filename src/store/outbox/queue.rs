@@ -57,7 +57,7 @@ impl SqlStore {
 
 #[async_trait::async_trait]
 impl Outbox for SqlStore {
-    /// A large claim is taken [`CLAIM_CHUNK`] rows per statement.
+    /// A large claim is taken `CLAIM_CHUNK` (500) rows per statement.
     async fn claim(
         &self,
         notifier: &str,
