@@ -303,3 +303,15 @@ impl Patch for str {
         self.replace(from, to)
     }
 }
+
+/// Sum of `metric` over every experiment and variant in `store`'s counters.
+pub async fn store_total(store: &impl Store, metric: &str) -> i64 {
+    store
+        .counters()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.metric == metric)
+        .map(|c| c.value)
+        .sum()
+}

@@ -7,7 +7,7 @@ use crate::outbox::{blip, conversion, ok, store, worker};
 use splitcast::names::{ExperimentName, VariantName};
 use splitcast::notify::routing::outbox_row;
 use splitcast::notify::worker::Outcome;
-use splitcast::store::{Action, Event, EventWriter, Source, Store};
+use splitcast::store::{Action, Event, EventWriter, Source};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
@@ -64,14 +64,7 @@ async fn with_events_committed_meanwhile_every_row_is_delivered_once() {
     assert_eq!(delivered, ROWS as usize);
     assert_eq!(store.pending("blip").await.unwrap(), 0);
     assert!(store.dead_letters().await.unwrap().is_empty());
-    let participants: i64 = store
-        .counters()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|c| c.metric == "participants")
-        .map(|c| c.value)
-        .sum();
+    let participants = crate::helpers::store_total(store.as_ref(), "participants").await;
     assert_eq!(participants, EVENTS as i64);
     // The writer thread ends once its last handle is gone.
     drop(writer);

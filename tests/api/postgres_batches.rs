@@ -318,13 +318,6 @@ async fn two_instances_inserting_the_same_new_visitors_at_once_enrol_each_once()
         }
     }
     assert_eq!((recorded.len(), new), (600, 600));
-    let participants: i64 = stores[0]
-        .counters()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|c| c.metric == "participants")
-        .map(|c| c.value)
-        .sum();
+    let participants = crate::helpers::store_total(stores[0].as_ref(), "participants").await;
     assert_eq!(participants, 600);
 }

@@ -9,7 +9,6 @@
 mod admin;
 mod on_writer;
 mod queue;
-mod to_writer;
 
 pub(super) use on_writer::{OutboxAnswer, OutboxOp};
 
@@ -26,6 +25,30 @@ pub struct Claimed {
     pub payloads: Vec<String>,
     /// Creation time of the oldest row, unix ms.
     pub oldest_created_ms: i64,
+}
+
+/// A claimed row as the database returns it: id, payload, creation time (ms).
+pub(super) type ClaimedRow = (i64, String, i64);
+
+impl Claimed {
+    /// The claimed `rows` (in any order) oldest first; `None` when there are none.
+    fn from_rows(mut rows: Vec<ClaimedRow>, now_ms: i64) -> Option<Self> {
+        if rows.is_empty() {
+            return None;
+        }
+        // RETURNING gives no order.
+        rows.sort_by_key(|row| row.0);
+        let oldest_created_ms = rows.iter().map(|row| row.2).min().unwrap_or(now_ms);
+        let (ids, payloads) = rows
+            .into_iter()
+            .map(|(id, payload, _)| (id, payload))
+            .unzip();
+        Some(Self {
+            ids,
+            payloads,
+            oldest_created_ms,
+        })
+    }
 }
 
 /// A dead-lettered row, for `splitcast outbox list`.

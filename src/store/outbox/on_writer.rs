@@ -8,7 +8,7 @@
 //! SQLite sees one writer. PostgreSQL keeps the pool (`queue.rs`): its row
 //! locks let the workers of several instances work side by side.
 
-use super::Claimed;
+use super::ClaimedRow;
 use crate::store::{Bucket, BucketUpdate, StoreError};
 use rusqlite::{Transaction, params, params_from_iter};
 
@@ -57,8 +57,8 @@ pub enum OutboxOp {
 /// What a step answers.
 #[derive(Debug)]
 pub enum OutboxAnswer {
-    /// Rows claimed, if any were due.
-    Claimed(Option<Claimed>),
+    /// Rows claimed, in no order.
+    Claimed(Vec<ClaimedRow>),
     /// Rows changed.
     Count(u64),
     /// A bucket as it was before the update.
@@ -161,7 +161,7 @@ fn claim(
     lease_ms: i64,
     events_only: bool,
     limit: i64,
-) -> Result<Option<Claimed>, StoreError> {
+) -> Result<Vec<ClaimedRow>, StoreError> {
     let filter = if events_only { " AND is_event = 1" } else { "" };
     let mut statement = tx.prepare_cached(&format!(
         "UPDATE outbox SET locked_until = ?3 WHERE id IN (\
@@ -169,30 +169,12 @@ fn claim(
            AND next_attempt_at <= ?2 AND locked_until <= ?2{filter} ORDER BY id LIMIT ?4) \
          RETURNING id, notification, created_at"
     ))?;
-    let mut rows = statement
+    let rows = statement
         .query_map(params![notifier, now_ms, now_ms + lease_ms, limit], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-            ))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    // RETURNING gives no order.
-    rows.sort_by_key(|row| row.0);
-    let oldest_created_ms = rows.iter().map(|row| row.2).min().unwrap_or(now_ms);
-    let (ids, payloads) = rows
-        .into_iter()
-        .map(|(id, payload, _)| (id, payload))
-        .unzip();
-    Ok(Some(Claimed {
-        ids,
-        payloads,
-        oldest_created_ms,
-    }))
+    Ok(rows)
 }
 
 /// `sql_head WHERE id IN (ids)`, with `binds` as ?1, ?2, ... The ids go in

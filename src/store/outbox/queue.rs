@@ -1,6 +1,6 @@
 //! [`Outbox`] on the SQL store.
 
-use super::{Claimed, Outbox, OutboxAnswer, OutboxOp};
+use super::{Claimed, ClaimedRow, Outbox, OutboxAnswer, OutboxOp};
 use crate::store::sql::{Backend, SqlStore};
 use crate::store::{Bucket, BucketUpdate, StoreError};
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 /// The most rows one claim statement takes: on SQLite each statement holds
 /// the one write lock, and ten thousand rows at once kept the event writer
 /// (every request's commit) waiting for tens of ms.
-pub(super) const CLAIM_CHUNK: i64 = 500;
+const CLAIM_CHUNK: i64 = 500;
 
 /// `$first, $first+1, ...` for `count` ids.
 fn placeholders(first: usize, count: usize) -> String {
@@ -20,6 +20,60 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl SqlStore {
+    /// Runs `op` on the SQLite writer (see `on_writer.rs` for why); `None`
+    /// on PostgreSQL.
+    async fn on_writer(&self, op: OutboxOp) -> Option<Result<OutboxAnswer, StoreError>> {
+        let (writes, queue) = self.sqlite_writes()?;
+        Some(queue.outbox(&writes, op).await)
+    }
+
+    /// Claims up to `limit` rows in one statement: a step of the SQLite
+    /// writer, else through the pool (where `SKIP LOCKED` lets several
+    /// instances claim side by side).
+    async fn claim_chunk(
+        &self,
+        notifier: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        events_only: bool,
+        limit: i64,
+    ) -> Result<Vec<ClaimedRow>, StoreError> {
+        if self.sqlite_writes.is_some() {
+            let op = OutboxOp::Claim {
+                notifier: notifier.to_owned(),
+                now_ms,
+                lease_ms,
+                events_only,
+                limit,
+            };
+            return match self.on_writer(op).await {
+                Some(Ok(OutboxAnswer::Claimed(rows))) => Ok(rows),
+                Some(Ok(other)) => unreachable!("a claim answers rows, not {other:?}"),
+                Some(Err(error)) => Err(error),
+                None => unreachable!("checked above: this is SQLite"),
+            };
+        }
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let filter = if events_only { " AND is_event = 1" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $3 WHERE id IN (\
+               SELECT id FROM outbox WHERE notifier = $1 AND status = 'pending' \
+               AND next_attempt_at <= $2 AND locked_until <= $2{filter} \
+               ORDER BY id LIMIT $4{lock}) \
+             RETURNING id, notification, created_at"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(notifier)
+            .bind(now_ms)
+            .bind(now_ms + lease_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Changes rows by id: on the SQLite writer, else through the pool.
     async fn update_ids(
         &self,
@@ -66,32 +120,11 @@ impl Outbox for SqlStore {
         events_only: bool,
         limit: i64,
     ) -> Result<Option<Claimed>, StoreError> {
-        if self.sqlite_writes.is_some() {
-            return self
-                .claim_on_writer(notifier, now_ms, lease_ms, events_only, limit)
-                .await;
-        }
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let filter = if events_only { " AND is_event = 1" } else { "" };
-        let sql = format!(
-            "UPDATE outbox SET locked_until = $3 WHERE id IN (\
-               SELECT id FROM outbox WHERE notifier = $1 AND status = 'pending' \
-               AND next_attempt_at <= $2 AND locked_until <= $2{filter} \
-               ORDER BY id LIMIT $4{lock}) \
-             RETURNING id, notification, created_at"
-        );
-        let mut rows: Vec<(i64, String, i64)> = Vec::new();
+        let mut rows: Vec<ClaimedRow> = Vec::new();
         while (rows.len() as i64) < limit {
             let want = (limit - rows.len() as i64).min(CLAIM_CHUNK);
-            let chunk: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
-                .bind(notifier)
-                .bind(now_ms)
-                .bind(now_ms + lease_ms)
-                .bind(want)
-                .fetch_all(&self.pool)
+            let chunk = self
+                .claim_chunk(notifier, now_ms, lease_ms, events_only, want)
                 .await?;
             let done = (chunk.len() as i64) < want;
             rows.extend(chunk);
@@ -99,20 +132,7 @@ impl Outbox for SqlStore {
                 break;
             }
         }
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        rows.sort_by_key(|r| r.0);
-        let oldest_created_ms = rows.iter().map(|r| r.2).min().unwrap_or(now_ms);
-        let (ids, payloads) = rows
-            .into_iter()
-            .map(|(id, payload, _)| (id, payload))
-            .unzip();
-        Ok(Some(Claimed {
-            ids,
-            payloads,
-            oldest_created_ms,
-        }))
+        Ok(Claimed::from_rows(rows, now_ms))
     }
 
     async fn due_events(&self, notifier: &str, now_ms: i64, cap: i64) -> Result<i64, StoreError> {
