@@ -3,8 +3,10 @@
 //! rows the caller composes from them are queued, in one transaction.
 
 use super::StoreError;
+use super::deadline::within;
 use super::effects::{OutboxRow, enqueue};
 use super::sql::{Backend, SqlStore};
+use sqlx::Connection;
 
 const SCHEDULE: &str = "digest";
 
@@ -42,74 +44,79 @@ impl SqlStore {
         now_ms: i64,
         compose: impl FnOnce(TakenDigest) -> (T, Vec<OutboxRow>),
     ) -> Result<Option<T>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO schedules (name, last_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(SCHEDULE)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let last: i64 = sqlx::query_scalar(&format!(
-            "SELECT last_run_at FROM schedules WHERE name = $1{lock}"
-        ))
-        .bind(SCHEDULE)
-        .fetch_one(&mut *tx)
-        .await?;
-        if now_ms - last < interval_ms {
-            tx.commit().await?;
-            return Ok(None);
-        }
-        sqlx::query("UPDATE schedules SET last_run_at = $2 WHERE name = $1")
+        let taken = within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "INSERT INTO schedules (name, last_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
             .bind(SCHEDULE)
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT experiment, variant, event, goal, count FROM digest_counts WHERE count > 0{lock}"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            tx.commit().await?;
-            return Ok(None);
-        }
-        let mut sums = Vec::with_capacity(rows.len());
-        for (experiment, variant, event, goal, count) in rows {
-            // Subtract what was taken: events recorded meanwhile stay for the next digest.
-            sqlx::query(
-                "UPDATE digest_counts SET count = count - $5 \
-                 WHERE experiment = $1 AND variant = $2 AND event = $3 AND goal = $4",
-            )
-            .bind(&experiment)
-            .bind(&variant)
-            .bind(&event)
-            .bind(&goal)
-            .bind(count)
-            .execute(&mut *tx)
+            let lock = if self.backend == Backend::Postgres {
+                " FOR UPDATE"
+            } else {
+                ""
+            };
+            let last: i64 = sqlx::query_scalar(&format!(
+                "SELECT last_run_at FROM schedules WHERE name = $1{lock}"
+            ))
+            .bind(SCHEDULE)
+            .fetch_one(&mut *tx)
             .await?;
-            sums.push(DigestSum {
-                experiment,
-                variant,
-                event,
-                goal,
-                count: count.max(0) as u64,
+            if now_ms - last < interval_ms {
+                tx.commit().await?;
+                return Ok(None);
+            }
+            sqlx::query("UPDATE schedules SET last_run_at = $2 WHERE name = $1")
+                .bind(SCHEDULE)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(&format!(
+                "SELECT experiment, variant, event, goal, count FROM digest_counts WHERE count > 0{lock}"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                tx.commit().await?;
+                return Ok(None);
+            }
+            let mut sums = Vec::with_capacity(rows.len());
+            for (experiment, variant, event, goal, count) in rows {
+                // Subtract what was taken: events recorded meanwhile stay for the next digest.
+                sqlx::query(
+                    "UPDATE digest_counts SET count = count - $5 \
+                     WHERE experiment = $1 AND variant = $2 AND event = $3 AND goal = $4",
+                )
+                .bind(&experiment)
+                .bind(&variant)
+                .bind(&event)
+                .bind(&goal)
+                .bind(count)
+                .execute(&mut *tx)
+                .await?;
+                sums.push(DigestSum {
+                    experiment,
+                    variant,
+                    event,
+                    goal,
+                    count: count.max(0) as u64,
+                });
+            }
+            let (taken, rows) = compose(TakenDigest {
+                since_ms: last,
+                sums,
             });
+            for row in &rows {
+                enqueue(&mut tx, row).await?;
+            }
+            tx.commit().await?;
+            Some(taken)
+        })?;
+        if taken.is_some() {
+            self.outbox_wake.notify_waiters();
         }
-        let (taken, rows) = compose(TakenDigest {
-            since_ms: last,
-            sums,
-        });
-        for row in &rows {
-            enqueue(&mut tx, row).await?;
-        }
-        tx.commit().await?;
-        self.outbox_wake.notify_waiters();
-        Ok(Some(taken))
+        Ok(taken)
     }
 }

@@ -4,7 +4,9 @@
 //! point finds the row taken and copies nothing.
 
 use super::StoreError;
+use super::deadline::within;
 use super::sql::SqlStore;
+use sqlx::Connection;
 
 /// Why a point was recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,37 +59,39 @@ impl SqlStore {
         at_millis: i64,
         cause: PointCause,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The point's row first: on PostgreSQL a second instance waits here
-        // for the first one's commit and then finds the point taken.
-        let inserted = sqlx::query(
-            "INSERT INTO history_points (at, cause) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(at_millis)
-        .bind(cause.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
-            sqlx::query(
-                "INSERT INTO history_counts \
-                   (at, experiment, variant, goal, participants, conversions) \
-                 SELECT $1, experiment, variant, '', value, 0 FROM counters \
-                   WHERE metric = 'participants' AND goal = '' \
-                 UNION ALL \
-                 SELECT $1, c.experiment, c.variant, c.goal, COALESCE(p.value, 0), c.value \
-                   FROM counters c LEFT JOIN counters p \
-                     ON p.experiment = c.experiment AND p.variant = c.variant \
-                    AND p.metric = 'participants' AND p.goal = '' \
-                   WHERE c.metric = 'conversions' AND c.goal <> ''",
+        within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            // The point's row first: on PostgreSQL a second instance waits here
+            // for the first one's commit and then finds the point taken.
+            let inserted = sqlx::query(
+                "INSERT INTO history_points (at, cause) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
             .bind(at_millis)
+            .bind(cause.as_str())
             .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(inserted)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                sqlx::query(
+                    "INSERT INTO history_counts \
+                       (at, experiment, variant, goal, participants, conversions) \
+                     SELECT $1, experiment, variant, '', value, 0 FROM counters \
+                       WHERE metric = 'participants' AND goal = '' \
+                     UNION ALL \
+                     SELECT $1, c.experiment, c.variant, c.goal, COALESCE(p.value, 0), c.value \
+                       FROM counters c LEFT JOIN counters p \
+                         ON p.experiment = c.experiment AND p.variant = c.variant \
+                        AND p.metric = 'participants' AND p.goal = '' \
+                       WHERE c.metric = 'conversions' AND c.goal <> ''",
+                )
+                .bind(at_millis)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            inserted
+        })
     }
 
     /// [`super::Store::history`].
@@ -102,22 +106,17 @@ impl SqlStore {
             Option<i64>,
             Option<i64>,
         );
-        let name = experiment.to_owned();
-        let rows: Vec<Row> = self
-            .within(self.read_timeout, |conn| {
-                Box::pin(async move {
-                    Ok(sqlx::query_as(
-                        "SELECT p.at, c.variant, c.goal, c.participants, c.conversions \
-                         FROM history_points p LEFT JOIN history_counts c \
-                           ON c.experiment = $1 AND c.at = p.at \
-                         ORDER BY p.at, c.variant, c.goal",
-                    )
-                    .bind(name)
-                    .fetch_all(conn)
-                    .await?)
-                })
-            })
-            .await?;
+        let rows: Vec<Row> = within!(self, self.read_timeout, |conn| {
+            sqlx::query_as(
+                "SELECT p.at, c.variant, c.goal, c.participants, c.conversions \
+                 FROM history_points p LEFT JOIN history_counts c \
+                   ON c.experiment = $1 AND c.at = p.at \
+                 ORDER BY p.at, c.variant, c.goal",
+            )
+            .bind(experiment)
+            .fetch_all(conn)
+            .await?
+        })?;
         let mut points: Vec<HistoryPoint> = Vec::new();
         for (at_millis, variant, goal, participants, conversions) in rows {
             if points.last().is_none_or(|p| p.at_millis != at_millis) {

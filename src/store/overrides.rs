@@ -3,6 +3,7 @@
 //! change is announced exactly once however many instances share the store.
 
 use super::StoreError;
+use super::deadline::within;
 use super::effects::{OutboxRow, enqueue};
 use super::sql::SqlStore;
 use sqlx::Connection;
@@ -29,12 +30,14 @@ type OverrideRow = (String, String, Option<String>, Option<String>, i64);
 impl SqlStore {
     /// Every override, by experiment name.
     pub async fn overrides(&self) -> Result<Vec<StoredOverride>, StoreError> {
-        let rows: Vec<OverrideRow> = sqlx::query_as(
-            "SELECT experiment, status, winner, reason, changed_at \
-             FROM experiment_overrides ORDER BY experiment",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<OverrideRow> = within!(self, self.read_timeout, |conn| {
+            sqlx::query_as(
+                "SELECT experiment, status, winner, reason, changed_at \
+                 FROM experiment_overrides ORDER BY experiment",
+            )
+            .fetch_all(conn)
+            .await?
+        })?;
         Ok(rows
             .into_iter()
             .map(
@@ -59,40 +62,35 @@ impl SqlStore {
         change: &StoredOverride,
         rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
-        let (change, queued) = (change.clone(), rows.to_vec());
-        let changed = self
-            .within(self.write_timeout, |conn| {
-                Box::pin(async move {
-                    let mut tx = conn.begin().await?;
-                    let changed = sqlx::query(
-                        "INSERT INTO experiment_overrides \
-                         (experiment, status, winner, reason, changed_at) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (experiment) DO UPDATE SET status = excluded.status, \
-                         winner = excluded.winner, reason = excluded.reason, \
-                         changed_at = excluded.changed_at \
-                         WHERE experiment_overrides.status <> excluded.status \
-                         OR COALESCE(experiment_overrides.winner, '') <> COALESCE(excluded.winner, '')",
-                    )
-                    .bind(&change.experiment)
-                    .bind(&change.status)
-                    .bind(&change.winner)
-                    .bind(&change.reason)
-                    .bind(change.changed_at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        == 1;
-                    if changed {
-                        for row in &queued {
-                            enqueue(&mut tx, row).await?;
-                        }
-                    }
-                    tx.commit().await?;
-                    Ok(changed)
-                })
-            })
-            .await?;
+        let changed = within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            let changed = sqlx::query(
+                "INSERT INTO experiment_overrides \
+                 (experiment, status, winner, reason, changed_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (experiment) DO UPDATE SET status = excluded.status, \
+                 winner = excluded.winner, reason = excluded.reason, \
+                 changed_at = excluded.changed_at \
+                 WHERE experiment_overrides.status <> excluded.status \
+                 OR COALESCE(experiment_overrides.winner, '') <> COALESCE(excluded.winner, '')",
+            )
+            .bind(&change.experiment)
+            .bind(&change.status)
+            .bind(&change.winner)
+            .bind(&change.reason)
+            .bind(change.changed_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if changed {
+                for row in rows {
+                    enqueue(&mut tx, row).await?;
+                }
+            }
+            tx.commit().await?;
+            changed
+        })?;
         self.wake_outbox(changed && !rows.is_empty());
         Ok(changed)
     }
@@ -105,28 +103,22 @@ impl SqlStore {
         experiment: &str,
         rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
-        let (experiment, queued) = (experiment.to_owned(), rows.to_vec());
-        let removed = self
-            .within(self.write_timeout, |conn| {
-                Box::pin(async move {
-                    let mut tx = conn.begin().await?;
-                    let removed =
-                        sqlx::query("DELETE FROM experiment_overrides WHERE experiment = $1")
-                            .bind(&experiment)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected()
-                            == 1;
-                    if removed {
-                        for row in &queued {
-                            enqueue(&mut tx, row).await?;
-                        }
-                    }
-                    tx.commit().await?;
-                    Ok(removed)
-                })
-            })
-            .await?;
+        let removed = within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            let removed = sqlx::query("DELETE FROM experiment_overrides WHERE experiment = $1")
+                .bind(experiment)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if removed {
+                for row in rows {
+                    enqueue(&mut tx, row).await?;
+                }
+            }
+            tx.commit().await?;
+            removed
+        })?;
         self.wake_outbox(removed && !rows.is_empty());
         Ok(removed)
     }

@@ -4,7 +4,9 @@
 //! spend the same token.
 
 use super::StoreError;
+use super::deadline::within;
 use super::sql::{Backend, SqlStore};
+use sqlx::Connection;
 
 /// How a bucket changes: a pure function of the bucket as stored, so that
 /// the caller can replay it on the bucket it gets back to learn what it took.
@@ -29,36 +31,38 @@ impl SqlStore {
         initial: Bucket,
         update: &BucketUpdate,
     ) -> Result<Bucket, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // A write first: SQLite takes its write lock here, not at the update.
-        sqlx::query(
-            "INSERT INTO rate_buckets (notifier, credit, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (notifier) DO NOTHING",
-        )
-        .bind(notifier)
-        .bind(initial.credit)
-        .bind(initial.updated_ms)
-        .execute(&mut *tx)
-        .await?;
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
-        let (credit, updated_ms): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT credit, updated_at FROM rate_buckets WHERE notifier = $1{lock}"
-        ))
-        .bind(notifier)
-        .fetch_one(&mut *tx)
-        .await?;
-        let before = Bucket { credit, updated_ms };
-        let bucket = update(before);
-        sqlx::query("UPDATE rate_buckets SET credit = $2, updated_at = $3 WHERE notifier = $1")
+        within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            // A write first: SQLite takes its write lock here, not at the update.
+            sqlx::query(
+                "INSERT INTO rate_buckets (notifier, credit, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (notifier) DO NOTHING",
+            )
             .bind(notifier)
-            .bind(bucket.credit)
-            .bind(bucket.updated_ms)
+            .bind(initial.credit)
+            .bind(initial.updated_ms)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(before)
+            let lock = match self.backend {
+                Backend::Postgres => " FOR UPDATE",
+                Backend::Sqlite => "",
+            };
+            let (credit, updated_ms): (i64, i64) = sqlx::query_as(&format!(
+                "SELECT credit, updated_at FROM rate_buckets WHERE notifier = $1{lock}"
+            ))
+            .bind(notifier)
+            .fetch_one(&mut *tx)
+            .await?;
+            let before = Bucket { credit, updated_ms };
+            let bucket = update(before);
+            sqlx::query("UPDATE rate_buckets SET credit = $2, updated_at = $3 WHERE notifier = $1")
+                .bind(notifier)
+                .bind(bucket.credit)
+                .bind(bucket.updated_ms)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            before
+        })
     }
 }

@@ -3,6 +3,7 @@
 //! `ON CONFLICT`, `RETURNING`). Event writes go through `sqlite_writes.rs`
 //! on SQLite and `sqlx_writes.rs` on PostgreSQL.
 
+use super::deadline::within;
 use super::effects::Routing;
 use super::jobs::JobQueue;
 use super::sqlite_writes::SqliteWrites;
@@ -107,18 +108,15 @@ impl Store for SqlStore {
     }
 
     async fn counters(&self) -> Result<Vec<Counter>, StoreError> {
-        let rows: Vec<(String, String, String, String, i64)> = self
-            .within(self.read_timeout, |conn| {
-                Box::pin(async move {
-                    Ok(sqlx::query_as(
-                        "SELECT experiment, variant, metric, goal, value FROM counters \
-                         ORDER BY experiment, variant, metric, goal",
-                    )
-                    .fetch_all(conn)
-                    .await?)
-                })
-            })
-            .await?;
+        let rows: Vec<(String, String, String, String, i64)> =
+            within!(self, self.read_timeout, |conn| {
+                sqlx::query_as(
+                    "SELECT experiment, variant, metric, goal, value FROM counters \
+                     ORDER BY experiment, variant, metric, goal",
+                )
+                .fetch_all(conn)
+                .await?
+            })?;
         Ok(rows
             .into_iter()
             .map(|(experiment, variant, metric, goal, value)| Counter {
@@ -142,19 +140,12 @@ impl Store for SqlStore {
         if let Some(first) = known() {
             return Ok(Some(first));
         }
-        let name = experiment.to_owned();
-        let first: Option<i64> = self
-            .within(self.read_timeout, |conn| {
-                Box::pin(async move {
-                    Ok(sqlx::query_scalar(
-                        "SELECT MIN(created_at) FROM participants WHERE experiment = $1",
-                    )
-                    .bind(name)
-                    .fetch_one(conn)
-                    .await?)
-                })
-            })
-            .await?;
+        let first: Option<i64> = within!(self, self.read_timeout, |conn| {
+            sqlx::query_scalar("SELECT MIN(created_at) FROM participants WHERE experiment = $1")
+                .bind(experiment)
+                .fetch_one(conn)
+                .await?
+        })?;
         if let Some(first) = first {
             self.first_participants
                 .lock()

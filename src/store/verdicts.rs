@@ -2,8 +2,10 @@
 //! queued in one transaction, and only by the instance whose write made it.
 
 use super::StoreError;
+use super::deadline::within;
 use super::effects::{OutboxRow, enqueue};
 use super::sql::SqlStore;
+use sqlx::Connection;
 
 /// One comparison of a variant with the control on a goal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,25 +30,28 @@ impl SqlStore {
         comparison: &Comparison<'_>,
         rows: &[OutboxRow],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let announced = sqlx::query(
-            "INSERT INTO announcements (experiment, goal, variant, analysis) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(comparison.experiment)
-        .bind(comparison.goal)
-        .bind(comparison.variant)
-        .bind(comparison.analysis)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if announced {
-            for row in rows {
-                enqueue(&mut tx, row).await?;
+        let announced = within!(self, self.write_timeout, |conn| {
+            let mut tx = conn.begin().await?;
+            let announced = sqlx::query(
+                "INSERT INTO announcements (experiment, goal, variant, analysis) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(comparison.experiment)
+            .bind(comparison.goal)
+            .bind(comparison.variant)
+            .bind(comparison.analysis)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if announced {
+                for row in rows {
+                    enqueue(&mut tx, row).await?;
+                }
             }
-        }
-        tx.commit().await?;
+            tx.commit().await?;
+            announced
+        })?;
         if announced {
             self.outbox_wake.notify_waiters();
         }

@@ -1,6 +1,7 @@
 //! The HTTP test suite: one binary, every test through the public surface.
 
 mod access;
+mod background_timeouts;
 mod browser;
 mod cluster_rate_limit;
 mod config_validation;
@@ -22,6 +23,7 @@ mod outbox;
 mod outbox_on_writer;
 mod postgres;
 mod postgres_batches;
+mod relay;
 mod reload;
 mod results;
 mod sample_size;

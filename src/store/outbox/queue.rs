@@ -1,6 +1,7 @@
 //! [`Outbox`] on the SQL store.
 
 use super::{Claimed, ClaimedRow, Outbox, OutboxAnswer, OutboxOp};
+use crate::store::deadline::within;
 use crate::store::sql::{Backend, SqlStore};
 use crate::store::{Bucket, BucketUpdate, StoreError};
 use std::sync::Arc;
@@ -65,13 +66,15 @@ impl SqlStore {
                ORDER BY id LIMIT $4{lock}) \
              RETURNING id, notification, created_at"
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(notifier)
-            .bind(now_ms)
-            .bind(now_ms + lease_ms)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        within!(self, self.write_timeout, |conn| {
+            sqlx::query_as(&sql)
+                .bind(notifier)
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        })
     }
 
     /// Changes rows by id: on the SQLite writer, else through the pool.
@@ -103,7 +106,7 @@ impl SqlStore {
             for id in chunk {
                 query = query.bind(*id);
             }
-            query.execute(&self.pool).await?;
+            within!(self, self.write_timeout, |conn| query.execute(conn).await?)?;
         }
         Ok(())
     }
@@ -136,15 +139,17 @@ impl Outbox for SqlStore {
     }
 
     async fn due_events(&self, notifier: &str, now_ms: i64, cap: i64) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE notifier = $1 AND status = 'pending' \
-             AND is_event = 1 AND next_attempt_at <= $2 AND locked_until <= $2 LIMIT $3) AS due",
-        )
-        .bind(notifier)
-        .bind(now_ms)
-        .bind(cap)
-        .fetch_one(&self.pool)
-        .await?)
+        within!(self, self.read_timeout, |conn| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE notifier = $1 AND status = 'pending' \
+                 AND is_event = 1 AND next_attempt_at <= $2 AND locked_until <= $2 LIMIT $3) AS due",
+            )
+            .bind(notifier)
+            .bind(now_ms)
+            .bind(cap)
+            .fetch_one(conn)
+            .await?
+        })
     }
 
     async fn complete(&self, ids: &[i64]) -> Result<(), StoreError> {
@@ -205,25 +210,27 @@ impl Outbox for SqlStore {
         if let Some(result) = self.on_writer(op).await {
             return result.map(OutboxAnswer::count);
         }
-        Ok(sqlx::query(
-            "UPDATE outbox SET status = 'dead', last_error = $3 \
-             WHERE notifier = $1 AND status = 'pending' AND created_at < $2",
-        )
-        .bind(notifier)
-        .bind(cutoff_ms)
-        .bind(reason)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        within!(self, self.write_timeout, |conn| {
+            sqlx::query(
+                "UPDATE outbox SET status = 'dead', last_error = $3 \
+                 WHERE notifier = $1 AND status = 'pending' AND created_at < $2",
+            )
+            .bind(notifier)
+            .bind(cutoff_ms)
+            .bind(reason)
+            .execute(conn)
+            .await?
+            .rows_affected()
+        })
     }
 
     async fn paused(&self, notifier: &str) -> Result<Option<String>, StoreError> {
-        Ok(
+        within!(self, self.read_timeout, |conn| {
             sqlx::query_scalar("SELECT reason FROM notifier_pauses WHERE notifier = $1")
                 .bind(notifier)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+                .fetch_optional(conn)
+                .await?
+        })
     }
 
     async fn pause(&self, notifier: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
@@ -235,16 +242,17 @@ impl Outbox for SqlStore {
         if let Some(result) = self.on_writer(op).await {
             return result.map(|_| ());
         }
-        sqlx::query(
-            "INSERT INTO notifier_pauses (notifier, reason, paused_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (notifier) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at",
-        )
-        .bind(notifier)
-        .bind(reason)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        within!(self, self.write_timeout, |conn| {
+            sqlx::query(
+                "INSERT INTO notifier_pauses (notifier, reason, paused_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (notifier) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at",
+            )
+            .bind(notifier)
+            .bind(reason)
+            .bind(now_ms)
+            .execute(conn)
+            .await?;
+        })
     }
 
     async fn update_bucket(
