@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# The durable paths on PostgreSQL alone, for A/B runs of two builds: new
-# visitors, then conversions of one returning visitor, then single-event
-# webhook conversions of new users; splitcast pinned to CPU 0, wrk to CPU 1,
-# a fresh database per run (BENCH_PG, default the local server).
+# The durable paths alone, for A/B runs of two builds: new visitors, then
+# conversions of one returning visitor, then single-event webhook conversions
+# of new users; splitcast pinned to CPU 0, wrk to CPU 1, a fresh database per
+# run: SQLite in a temporary directory (STORE=sqlite, the default) or
+# PostgreSQL (STORE=postgres; BENCH_PG, default the local server).
 #
-#     BIN=target/release/splitcast bash benches/postgres_paths.sh
-#     BIN=/other/build/splitcast CONFIG=/other/build/config/default.toml bash benches/postgres_paths.sh
+#     BIN=target/release/splitcast bash benches/durable_paths.sh
+#     STORE=postgres BIN=/other/build/splitcast CONFIG=/other/build/config/default.toml bash benches/durable_paths.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BIN:-$ROOT/target/release/splitcast}
-DB=pgmix_$$
-psql "${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/postgres" -qtAc "CREATE DATABASE $DB" >/dev/null
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+case ${STORE:-sqlite} in
+sqlite) URL=sqlite://$W/splitcast.db ;;
+postgres)
+    DB=pgmix_$$
+    psql "${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/postgres" -qtAc "CREATE DATABASE $DB" >/dev/null
+    URL=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/$DB ;;
+*) echo "STORE is sqlite or postgres" >&2; exit 1 ;;
+esac
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -e "s|port = 8080|port = $PORT|" -e "s|workers = 0|workers = 1|" -e "s|sqlite://data/splitcast.db|${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/$DB|" \
+sed -e "s|port = 8080|port = $PORT|" -e "s|workers = 0|workers = 1|" -e "s|sqlite://data/splitcast.db|$URL|" \
   -e '/^\[ingest\]/,/^\[/ s|^token = ""|token = "bench-ingest-token"|' \
   -e 's|^secret_key = ""|secret_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="|' ${CONFIG:-$ROOT/config/default.toml} > $W/c.toml
 cat > $W/hook.lua <<'LUA'
@@ -38,4 +45,6 @@ run new http://127.0.0.1:$PORT/get_content -H "User-Agent: Mozilla/5.0"
 run conv http://127.0.0.1:$PORT/track_conversion -s $W/post.lua -H "Cookie: $COOKIE" -H "User-Agent: Mozilla/5.0"
 run hook -s $W/hook.lua http://127.0.0.1:$PORT/webhook
 kill $PID; wait $PID 2>/dev/null || true
-psql "${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/postgres" -qtAc "DROP DATABASE $DB" >/dev/null 2>&1 || true
+if [ -n "${DB:-}" ]; then
+    psql "${BENCH_PG:-postgres://postgres@127.0.0.1:5432}/postgres" -qtAc "DROP DATABASE $DB" >/dev/null 2>&1 || true
+fi
