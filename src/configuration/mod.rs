@@ -4,6 +4,7 @@
 //! failure is one line naming the key.
 
 mod experiments;
+mod notifier_urls;
 mod notifiers;
 mod notify;
 mod redacted;
@@ -172,8 +173,9 @@ impl Settings {
         raw.server.validate()?;
         let session = raw.session.validate(production)?;
         let experiments = experiments::validate(raw.experiments)?;
-        raw.notify.validate()?;
-        let notifiers = notifiers::validate(raw.notifiers)?;
+        let mut notify = raw.notify;
+        notify.validate(production)?;
+        let notifiers = notifiers::validate(raw.notifiers, &notify)?;
         let ingest = raw.ingest.validate()?;
         raw.storage.validate()?;
         raw.history.validate()?;
@@ -216,7 +218,7 @@ impl Settings {
             ingest,
             metrics: raw.metrics,
             experiments,
-            notify: raw.notify,
+            notify,
             notifiers,
             history: raw.history,
             warnings,

@@ -1,6 +1,6 @@
 //! `[notifiers.NAME]` tables, parsed into [`NotifierSettings`].
 
-use super::ConfigError;
+use super::{ConfigError, NotifySettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -172,17 +172,22 @@ fn enabled_by_default() -> bool {
 
 pub(super) fn validate(
     raw: BTreeMap<String, RawNotifier>,
+    notify: &NotifySettings,
 ) -> Result<Vec<NotifierSettings>, ConfigError> {
     let mut out = Vec::new();
     for (name, notifier) in raw {
-        if let Some(settings) = parse_notifier(&name, notifier)? {
+        if let Some(settings) = parse_notifier(&name, notifier, notify)? {
             out.push(settings);
         }
     }
     Ok(out)
 }
 
-fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSettings>, ConfigError> {
+fn parse_notifier(
+    name: &str,
+    raw: RawNotifier,
+    notify: &NotifySettings,
+) -> Result<Option<NotifierSettings>, ConfigError> {
     let at = |field: &str| format!("notifiers.{name}.{field}");
     let present: [(&str, bool); 7] = [
         ("url", raw.url.is_some()),
@@ -225,15 +230,10 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
             .filter(|v| !v.expose_secret().trim().is_empty())
             .ok_or_else(|| ConfigError::at(at(field), "is required when the notifier is enabled"))
     };
+    // Never echoes the value: a Discord URL is a credential.
     let http_url = |field: &str, value: &str| -> Result<(), ConfigError> {
-        if value.starts_with("http://") || value.starts_with("https://") {
-            Ok(())
-        } else {
-            Err(ConfigError::at(
-                at(field),
-                "must be an http:// or https:// URL",
-            ))
-        }
+        super::notifier_urls::check(value, notify)
+            .map_err(|problem| ConfigError::at(at(field), problem))
     };
     let (target, default_rate) = match raw.kind.as_str() {
         "log" => (NotifierTarget::Log, None),
@@ -261,7 +261,6 @@ fn parse_notifier(name: &str, raw: RawNotifier) -> Result<Option<NotifierSetting
         }
         "discord" => {
             let webhook_url = secret("webhook_url", raw.webhook_url)?;
-            // Checked without echoing the value: the URL is a credential.
             http_url("webhook_url", webhook_url.expose_secret())?;
             (NotifierTarget::Discord { webhook_url }, Some(30))
         }

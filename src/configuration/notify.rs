@@ -39,6 +39,15 @@ pub struct NotifySettings {
     pub retry_max_secs: u64,
     /// How often the results are checked for a significance verdict change, in seconds.
     pub significance_check_secs: u64,
+    /// Every notifier URL must be `https://`. Unset: on in production only.
+    pub require_https: Option<bool>,
+    /// Notifiers refuse to connect to loopback, private, link-local and other
+    /// non-public addresses, checked on every DNS answer (so a name cannot be
+    /// pointed inside later). Unset: on in production only.
+    pub block_private_addresses: Option<bool>,
+    /// Host names or addresses exempt from `block_private_addresses` (an
+    /// egress proxy, an internal relay), as written in the notifier's URL.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for NotifySettings {
@@ -54,12 +63,42 @@ impl Default for NotifySettings {
             retry_initial_ms: 1000,
             retry_max_secs: 300,
             significance_check_secs: 10,
+            require_https: None,
+            block_private_addresses: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
 
 impl NotifySettings {
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+    /// Whether notifier URLs must be `https://` (after [`Self::validate`]).
+    pub fn requires_https(&self) -> bool {
+        self.require_https.unwrap_or(false)
+    }
+
+    /// Whether notifiers may not reach non-public addresses (after [`Self::validate`]).
+    pub fn blocks_private_addresses(&self) -> bool {
+        self.block_private_addresses.unwrap_or(false)
+    }
+
+    /// Whether `host` (as written in a URL) is exempt from the address block.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.allowed_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(host))
+    }
+
+    /// Checks the values and settles the environment's defaults.
+    pub(super) fn validate(&mut self, production: bool) -> Result<(), ConfigError> {
+        self.require_https.get_or_insert(production);
+        self.block_private_addresses.get_or_insert(production);
+        if let Some(empty) = self.allowed_hosts.iter().position(|h| h.trim().is_empty()) {
+            return Err(ConfigError::at(
+                format!("notify.allowed_hosts[{empty}]"),
+                "must not be empty",
+            ));
+        }
         if self.digest_interval_secs == 0 {
             return Err(ConfigError::at(
                 "notify.digest_interval_secs",

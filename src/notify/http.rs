@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::DeliveryOutcome;
 use super::civil::{parse_http_date, unix_of};
+use super::guarded_dns::{GuardedResolver, refused_as_private};
 
 /// `splitcast/<version>`, sent on every request.
 pub const USER_AGENT: &str = concat!("splitcast/", env!("CARGO_PKG_VERSION"));
@@ -20,16 +21,22 @@ const MAX_DETAIL_CHARS: usize = 300;
 
 /// A client for all notifiers: connect timeout 5 s, total `timeout`, our user
 /// agent, and no redirects (a 3xx is a failure for webhooks, and following one
-/// could carry a token to another host).
+/// could carry a token to another host). With `guard`, host names resolve to
+/// their public addresses only.
 ///
 /// # Panics
 /// Only if the TLS backend cannot start, which would make every notifier useless.
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+pub fn client(timeout: Duration, guard: Option<GuardedResolver>) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    let builder = match guard {
+        Some(resolver) => builder.dns_resolver(std::sync::Arc::new(resolver)),
+        None => builder,
+    };
+    builder
         .build()
         .expect("reqwest client with static settings builds")
 }
@@ -119,8 +126,9 @@ pub fn transport_error(service: &str, error: reqwest::Error, secrets: &[&str]) -
         source = cause.source();
     }
     let reason = redact(&format!("{service}: {what}: {chain}"), secrets);
-    if error.is_builder() {
-        // A malformed URL or header never becomes valid by waiting.
+    // A malformed URL or header never becomes valid by waiting; a host that
+    // resolves inside is a configuration matter, for the dead letters.
+    if error.is_builder() || refused_as_private(&error) {
         DeliveryOutcome::Permanent { reason }
     } else {
         DeliveryOutcome::Retry {

@@ -8,6 +8,7 @@ pub mod civil;
 pub mod coalesce;
 pub mod digest;
 pub mod discord;
+pub mod guarded_dns;
 pub mod http;
 pub mod log;
 pub mod markup;

@@ -2,6 +2,7 @@
 
 use super::bliphq::{BlipNotifier, BlipSettings};
 use super::discord::{DiscordNotifier, DiscordSettings};
+use super::guarded_dns::GuardedResolver;
 use super::log::LogNotifier;
 use super::telegram::{TelegramNotifier, TelegramSettings};
 use super::webhook::{WebhookNotifier, WebhookSettings};
@@ -15,7 +16,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One client per notifier set: a shared connection pool.
 pub fn build(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Notifier>>> {
-    let client = super::http::client(REQUEST_TIMEOUT);
+    let guard = settings
+        .notify
+        .blocks_private_addresses()
+        .then(|| GuardedResolver::new(&settings.notify.allowed_hosts));
+    let client = super::http::client(REQUEST_TIMEOUT, guard);
     let nickname = settings.notify.nickname.clone();
     settings
         .notifiers

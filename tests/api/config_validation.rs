@@ -182,6 +182,12 @@ fn a_fixed_plan_with_its_sample_size_is_valid() {
     rejects(&stray, "experiments.homepage_cta.sample_size");
 }
 
+const PRODUCTION_KEY: &str =
+    "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk=";
+const ADMIN_LINE: &str =
+    "token = \"\"                         # Bearer token for /results; required in production";
+const LONG_ADMIN_TOKEN: &str = "admin-secret-that-is-32-chars-long";
+
 #[test]
 fn production_requires_a_key_secure_cookies_and_an_admin_token() {
     let production = DEFAULT.patched(
@@ -189,17 +195,16 @@ fn production_requires_a_key_secure_cookies_and_an_admin_token() {
         "environment = \"production\"",
     );
     rejects(&production, "session.secret_key");
-    let key = "c3BsaXRjYXN0LXRlc3Qta2V5LXRoYXQtaXMtYXQtbGVhc3Qtc2l4dHktZm91ci1ieXRlcy1sb25nLTAxMjM0NTY3ODk=";
+    let key = PRODUCTION_KEY;
     let with_key = production.patched("secret_key = \"\"", &format!("secret_key = \"{key}\""));
     rejects(&with_key, "session.secure");
     let secure = with_key.patched("secure = false", "secure = true");
     rejects(&secure, "admin.token");
-    let admin_line =
-        "token = \"\"                         # Bearer token for /results; required in production";
-    let short = secure.patched(admin_line, "token = \"admin-secret\"");
+    let short = secure.patched(ADMIN_LINE, "token = \"admin-secret\"");
     rejects(&short, "admin.token");
-    let long = "admin-secret-that-is-32-chars-long";
-    let complete = secure.patched(admin_line, &format!("token = \"{long}\""));
+    let long = LONG_ADMIN_TOKEN;
+    let complete = secure.patched(ADMIN_LINE, &format!("token = \"{long}\""));
+    assert_eq!(complete, production_config());
     let (status, stdout, stderr) = run(&["check-config"], &complete, &[]);
     assert_eq!(status, 0, "{stderr}");
     assert!(!stdout.contains(long) && !stdout.contains(key));
@@ -214,6 +219,84 @@ fn production_requires_a_key_secure_cookies_and_an_admin_token() {
             "{stderr}"
         );
     }
+}
+
+/// The default configuration with what production requires.
+fn production_config() -> String {
+    DEFAULT
+        .patched(
+            "environment = \"development\"",
+            "environment = \"production\"",
+        )
+        .patched(
+            "secret_key = \"\"",
+            &format!("secret_key = \"{PRODUCTION_KEY}\""),
+        )
+        .patched("secure = false", "secure = true")
+        .patched(ADMIN_LINE, &format!("token = \"{LONG_ADMIN_TOKEN}\""))
+}
+
+fn accepts(config: &str) {
+    let (status, _, stderr) = run(&["check-config"], config, &[]);
+    assert_eq!(status, 0, "{stderr}");
+}
+
+#[test]
+fn in_production_notifier_urls_must_be_https_and_not_private() {
+    let hook = |url: &str| {
+        format!(
+            "\n[notifiers.hook]\nkind = \"webhook\"\nurl = \"{url}\"\n\
+             secret = \"whsec_bmV2ZXItbG9nLXRoaXMtd2ViaG9vay1zZWNyZXQ=\"\n"
+        )
+    };
+    let production = production_config();
+    accepts(&(production.clone() + &hook("https://hooks.example/ab")));
+    rejects(
+        &(production.clone() + &hook("http://hooks.example/ab")),
+        "notifiers.hook.url",
+    );
+    for inside in [
+        "https://127.0.0.1:8443/ab",
+        "https://10.0.0.5/ab",
+        "https://169.254.169.254/latest",
+        "https://[::1]/ab",
+        "https://[::ffff:192.168.0.1]/ab",
+    ] {
+        let config = production.clone() + &hook(inside);
+        let (status, _, stderr) = run(&["check-config"], &config, &[]);
+        assert_eq!(status, 2, "{inside}: {stderr}");
+        assert!(
+            stderr.contains("notifiers.hook.url") && stderr.contains("private address"),
+            "{inside}: {stderr}"
+        );
+        assert!(!stderr.contains(inside), "the URL is not echoed: {stderr}");
+    }
+    // An allowed host passes, named as in the URL (brackets optional for IPv6).
+    let allowed = production.patched(
+        "[notify]",
+        "[notify]\nallowed_hosts = [\"10.0.0.5\", \"::1\"]",
+    );
+    accepts(&(allowed.clone() + &hook("https://10.0.0.5/ab")));
+    accepts(&(allowed + &hook("https://[::1]/ab")));
+    // Both rules can be switched off, and on in development.
+    let relaxed = production.patched(
+        "[notify]",
+        "[notify]\nrequire_https = false\nblock_private_addresses = false",
+    );
+    accepts(&(relaxed + &hook("http://127.0.0.1:9000/ab")));
+    accepts(&(DEFAULT.to_owned() + &hook("http://127.0.0.1:9000/ab")));
+    let strict = DEFAULT.patched("[notify]", "[notify]\nrequire_https = true");
+    rejects(
+        &(strict + &hook("http://127.0.0.1:9000/ab")),
+        "notifiers.hook.url",
+    );
+    // A Discord URL is a credential: refused without being echoed.
+    let discord = "\n[notifiers.chat]\nkind = \"discord\"\n\
+                   webhook_url = \"http://discord.example/api/webhooks/1/tok-en-secret\"\n";
+    let (status, _, stderr) = run(&["check-config"], &(production + discord), &[]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("notifiers.chat.webhook_url"), "{stderr}");
+    assert!(!stderr.contains("tok-en-secret"), "{stderr}");
 }
 
 #[test]

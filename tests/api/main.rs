@@ -15,6 +15,7 @@ mod history;
 mod http_edges;
 mod lifecycle;
 mod notifications;
+mod notifier_egress;
 #[path = "../notifiers_wire/mod.rs"]
 mod notifiers_wire;
 mod notify_durability;

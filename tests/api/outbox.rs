@@ -28,7 +28,7 @@ pub async fn store() -> (Arc<SqlStore>, tempfile::TempDir) {
 }
 
 fn client() -> reqwest::Client {
-    splitcast::notify::http::client(Duration::from_secs(5))
+    splitcast::notify::http::client(Duration::from_secs(5), None)
 }
 
 pub fn blip(server: &MockServer) -> Arc<dyn Notifier> {

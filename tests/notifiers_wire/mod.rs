@@ -21,12 +21,12 @@ pub const HOSTILE: &str = "<b>&x";
 
 /// A client with a generous timeout for normal answers.
 pub fn client() -> reqwest::Client {
-    splitcast::notify::http::client(Duration::from_secs(5))
+    splitcast::notify::http::client(Duration::from_secs(5), None)
 }
 
 /// A client whose 200 ms timeout a delayed mock answer exceeds.
 pub fn impatient_client() -> reqwest::Client {
-    splitcast::notify::http::client(Duration::from_millis(200))
+    splitcast::notify::http::client(Duration::from_millis(200), None)
 }
 
 /// A delay well past [`impatient_client`]'s timeout.
