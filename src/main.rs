@@ -164,16 +164,13 @@ async fn notify_test(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(&settings).await?;
     let mut failed = false;
     for (name, outcome) in splitcast::notify::registry::send_test(&notifiers).await {
-        match outcome {
-            splitcast::notify::DeliveryOutcome::Delivered => {
-                // Working credentials resume a notifier paused for rejected ones.
-                store.resume(Some(&name)).await?;
-                println!("{name}: delivered");
-            }
-            other => {
-                failed = true;
-                println!("{name}: FAILED ({}) {other:?}", other.label());
-            }
+        if outcome.is_delivered() {
+            // Working credentials resume a notifier paused for rejected ones.
+            store.resume(Some(&name)).await?;
+            println!("{name}: delivered");
+        } else {
+            failed = true;
+            println!("{name}: FAILED ({}) {outcome:?}", outcome.label());
         }
     }
     Ok(if failed {

@@ -12,6 +12,9 @@ use super::markup::{escape_markdown, truncate_markdown};
 use super::{DeliveryOutcome, Notification, Notifier};
 
 const SERVICE: &str = "discord";
+/// The longest pause a success's rate-limit headers can impose: a bucket
+/// resets within seconds, and a wrong header must not silence a chat.
+const MAX_PRE_WAIT: Duration = Duration::from_secs(60);
 /// Discord's limit on `content`, in characters.
 pub const MAX_CONTENT_CHARS: usize = 2000;
 
@@ -89,10 +92,31 @@ fn token_of(raw: &str) -> &str {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
 }
 
+/// The wait Discord asks for before the next request when a success spent
+/// the webhook's bucket (`X-RateLimit-Remaining: 0`): its
+/// `X-RateLimit-Reset-After`, in seconds with decimals, capped at
+/// [`MAX_PRE_WAIT`]. Waiting it out avoids the 429 the next send would get,
+/// and 429s count against the IP's invalid-request limit.
+fn budget_spent(reply: &Reply) -> Option<Duration> {
+    let header = |name: &str| reply.headers.get(name)?.to_str().ok().map(str::trim);
+    let remaining: u64 = header("x-ratelimit-remaining")?.parse().ok()?;
+    if remaining > 0 {
+        return None;
+    }
+    let seconds: f64 = header("x-ratelimit-reset-after")?.parse().ok()?;
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|wait| !wait.is_zero())
+        .map(|wait| wait.min(MAX_PRE_WAIT))
+}
+
 fn classify(reply: &Reply, secrets: &[&str]) -> DeliveryOutcome {
     let status = reply.status;
     if status.is_success() {
-        return DeliveryOutcome::Delivered;
+        return match budget_spent(reply) {
+            Some(wait) => DeliveryOutcome::DeliveredThenWait { wait },
+            None => DeliveryOutcome::Delivered,
+        };
     }
     let mut reason = format!("{SERVICE}: HTTP {status}: {}", reply.snippet());
     match status.as_u16() {
@@ -167,6 +191,51 @@ mod tests {
             "https://d.example/api/webhooks/1/tok?thread_id=9&wait=true"
         );
         assert!(with_wait("not a url").is_none());
+    }
+
+    fn success_with(headers: &[(&'static str, &'static str)]) -> DeliveryOutcome {
+        let mut reply = Reply {
+            status: reqwest::StatusCode::OK,
+            headers: Default::default(),
+            body: b"{}".to_vec(),
+        };
+        for (name, value) in headers {
+            reply.headers.insert(*name, value.parse().unwrap());
+        }
+        classify(&reply, &[])
+    }
+
+    #[test]
+    fn a_success_that_spends_the_bucket_asks_for_its_reset() {
+        let spent = [
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "1.25"),
+        ];
+        assert_eq!(
+            success_with(&spent),
+            DeliveryOutcome::DeliveredThenWait {
+                wait: Duration::from_millis(1250)
+            }
+        );
+        let left = [
+            ("x-ratelimit-remaining", "3"),
+            ("x-ratelimit-reset-after", "1.25"),
+        ];
+        assert_eq!(success_with(&left), DeliveryOutcome::Delivered);
+        assert_eq!(success_with(&[]), DeliveryOutcome::Delivered);
+        let garbage = [
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "soon"),
+        ];
+        assert_eq!(success_with(&garbage), DeliveryOutcome::Delivered);
+        let huge = [
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "86400"),
+        ];
+        assert_eq!(
+            success_with(&huge),
+            DeliveryOutcome::DeliveredThenWait { wait: MAX_PRE_WAIT }
+        );
     }
 
     #[test]

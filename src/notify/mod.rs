@@ -43,6 +43,13 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
 pub enum DeliveryOutcome {
     /// The service accepted the message.
     Delivered,
+    /// The service accepted the message and said its budget is spent:
+    /// nothing more may be sent to it for `wait` (Discord's
+    /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`).
+    DeliveredThenWait {
+        /// Until the service's budget is back.
+        wait: std::time::Duration,
+    },
     /// Timeout, connection error, 5xx (not 501), 408, 429. `after` is the
     /// service's own wait when it gave one (Telegram `parameters.retry_after`,
     /// Discord body `retry_after`, `Retry-After` header), never shortened.
@@ -73,10 +80,18 @@ pub enum DeliveryOutcome {
 }
 
 impl DeliveryOutcome {
+    /// Whether the service accepted the message.
+    pub fn is_delivered(&self) -> bool {
+        matches!(
+            self,
+            DeliveryOutcome::Delivered | DeliveryOutcome::DeliveredThenWait { .. }
+        )
+    }
+
     /// Short label for metrics: `delivered`, `retry`, `permanent`, `credentials_rejected`, `chat_migrated`.
     pub fn label(&self) -> &'static str {
         match self {
-            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Delivered | DeliveryOutcome::DeliveredThenWait { .. } => "delivered",
             DeliveryOutcome::Retry { .. } => "retry",
             DeliveryOutcome::Permanent { .. } => "permanent",
             DeliveryOutcome::CredentialsRejected { .. } => "credentials_rejected",

@@ -57,6 +57,16 @@ impl TokenBucket {
         (bucket, granted, Duration::from_millis(wait_ms as u64))
     }
 
+    /// The bucket with no whole token before `wait` from `now_ms` (credit may
+    /// go below zero: it refills from there), and never more than it had.
+    pub fn hold(&self, bucket: Bucket, wait: Duration, now_ms: i64) -> Bucket {
+        let mut bucket = self.refill(bucket, now_ms);
+        let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+        let ceiling = TOKEN.saturating_sub(wait_ms.saturating_mul(self.per_minute));
+        bucket.credit = bucket.credit.min(ceiling);
+        bucket
+    }
+
     /// Puts back `tokens` taken but not spent.
     pub fn give_back(&self, bucket: Bucket, tokens: u64, now_ms: i64) -> Bucket {
         let mut bucket = self.refill(bucket, now_ms);
@@ -94,6 +104,24 @@ mod tests {
         }
         assert_eq!(rate.take(bucket, 5, 3_000).1, 1);
         assert_eq!(rate.take(rate.full(0), 64, 3_600_000).1, BURST);
+    }
+
+    #[test]
+    fn a_hold_grants_nothing_until_it_ends_then_refills_as_usual() {
+        let rate = TokenBucket::new(30);
+        let held = rate.hold(rate.full(0), Duration::from_millis(1_500), 0);
+        let (held, granted, wait) = rate.take(held, 5, 0);
+        assert_eq!((granted, wait), (0, Duration::from_millis(1_500)));
+        assert_eq!(rate.take(held, 5, 1_499).1, 0);
+        let (after, granted, _) = rate.take(held, 5, 1_500);
+        assert_eq!(granted, 1);
+        // Refilled at 30 a minute from there: the next one 2 s later.
+        assert_eq!(rate.take(after, 5, 3_499).1, 0);
+        assert_eq!(rate.take(after, 5, 3_500).1, 1);
+        // A hold never adds credit to an emptier bucket.
+        let (empty, _, _) = rate.take(rate.full(0), 5, 0);
+        let held = rate.hold(empty, Duration::from_millis(1), 0);
+        assert_eq!(rate.take(held, 1, 1).2, rate.take(empty, 1, 1).2);
     }
 
     #[test]

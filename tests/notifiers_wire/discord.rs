@@ -181,3 +181,26 @@ async fn content_is_cut_to_2000_characters_without_a_dangling_escape() {
     assert!(!content.contains("@e") && !content.contains("@*"));
     assert_eq!(body["allowed_mentions"], json!({"parse": []}));
 }
+
+#[tokio::test]
+async fn a_success_that_spends_the_webhooks_bucket_asks_for_its_reset() {
+    let spent = ResponseTemplate::new(200)
+        .insert_header("x-ratelimit-limit", "5")
+        .insert_header("x-ratelimit-remaining", "0")
+        .insert_header("x-ratelimit-reset", "1770000000.913")
+        .insert_header("x-ratelimit-reset-after", "1.913")
+        .insert_header("x-ratelimit-bucket", "abcd1234")
+        .set_body_json(message("ok"));
+    let (_s, outcome) = answer(spent).await;
+    assert_eq!(
+        outcome,
+        DeliveryOutcome::DeliveredThenWait {
+            wait: Duration::from_millis(1913)
+        }
+    );
+    let left = ResponseTemplate::new(200)
+        .insert_header("x-ratelimit-remaining", "4")
+        .insert_header("x-ratelimit-reset-after", "1.913")
+        .set_body_json(message("ok"));
+    assert_eq!(answer(left).await.1, DeliveryOutcome::Delivered);
+}

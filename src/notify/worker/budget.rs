@@ -31,6 +31,22 @@ impl DeliveryWorker {
         Ok(if granted == 0 { Err(wait) } else { Ok(granted) })
     }
 
+    /// Empties the shared bucket until `wait` from now: the service said its
+    /// budget is spent. Without a rate, only this worker waits.
+    pub(super) async fn hold(&self, wait: Duration, now_ms: i64) -> Result<(), StoreError> {
+        let Some(rate) = self.rate else {
+            return Ok(());
+        };
+        self.store
+            .update_bucket(
+                self.name(),
+                rate.full(now_ms),
+                Box::new(move |bucket| rate.hold(bucket, wait, now_ms)),
+            )
+            .await
+            .map(|_| ())
+    }
+
     /// Returns tokens taken for messages that were not sent.
     pub(super) async fn give_back(&self, tokens: u64, now_ms: i64) -> Result<(), StoreError> {
         let Some(rate) = self.rate.filter(|_| tokens > 0) else {

@@ -67,14 +67,16 @@ impl DeliveryWorker {
         Ok((!rows.ids.is_empty()).then_some(rows))
     }
 
-    /// Sends claimed rows one message each; the first failure is settled and
-    /// the rows after it are given back, so that order is kept.
+    /// Sends claimed rows one message each; the first failure, or a delivery
+    /// after which the service wants a pause, is settled and the rows after
+    /// it are given back, so that order is kept.
     pub(super) async fn send_in_order(&mut self, claimed: Rows) -> Result<Outcome, StoreError> {
         let mut delivered = Vec::new();
         let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
         while let Some((id, notification)) = rows.next() {
             let outcome = self.notifier.send(&notification).await;
             if outcome == DeliveryOutcome::Delivered {
+                // A DeliveredThenWait stops here too: the rest must wait.
                 delivered.push(id);
                 continue;
             }

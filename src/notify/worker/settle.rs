@@ -27,6 +27,18 @@ impl DeliveryWorker {
                 }
                 Ok(Outcome::Delivered { rows })
             }
+            DeliveryOutcome::DeliveredThenWait { wait } => {
+                self.store.complete(&claimed.ids).await?;
+                self.failures = 0;
+                self.count("delivered", 1);
+                if rows > 1 {
+                    self.count("coalesced_rows", rows);
+                }
+                // Every instance draws on the same bucket, so none sends early.
+                self.hold(wait, now_millis()).await?;
+                self.blocked_until = Some(Instant::now() + wait);
+                Ok(Outcome::Delivered { rows })
+            }
             DeliveryOutcome::Retry { after, reason } => {
                 self.failures = self.failures.saturating_add(1);
                 let wait = self

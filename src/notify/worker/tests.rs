@@ -178,3 +178,29 @@ async fn a_backlog_larger_than_the_rate_is_merged_into_one_summary() {
     assert!((4 * 60_000..5 * 60_000).contains(&credit), "{credit}");
     assert_eq!(w.try_deliver_next().await.unwrap(), Outcome::Idle);
 }
+
+#[tokio::test]
+async fn a_spent_service_budget_holds_every_instance_until_it_resets() {
+    let outbox = FakeOutbox::with(&[conversion(1), conversion(2)]);
+    let reset = Duration::from_millis(1_500);
+    let notifier = FakeNotifier::answering([DeliveryOutcome::DeliveredThenWait { wait: reset }]);
+    let mut w = worker(&notifier, &outbox, Some(30), NO_WAIT);
+    assert_eq!(
+        w.try_deliver_next().await.unwrap(),
+        Outcome::Delivered { rows: 1 }
+    );
+    // The second row was claimed with the first, and given back unsent.
+    assert_eq!(notifier.sent(), [conversion(1)]);
+    assert_eq!(outbox.rows().len(), 1);
+    assert_eq!(outbox.rows()[0].locked_until, 0);
+    let held = |outcome: Outcome| match outcome {
+        Outcome::Waiting { wait } => wait > Duration::from_secs(1) && wait <= reset,
+        _ => false,
+    };
+    assert!(held(w.try_deliver_next().await.unwrap()));
+    // Another instance, drawing on the same bucket, waits too.
+    let other = FakeNotifier::answering([]);
+    let mut w2 = worker(&other, &outbox, Some(30), NO_WAIT);
+    assert!(held(w2.try_deliver_next().await.unwrap()));
+    assert!(other.sent().is_empty());
+}
