@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::chat_text::{Markup, render};
-use super::http::{execute, one_line, outcome_for, redact};
+use super::http::{Reply, execute, one_line, outcome_for, redact};
 use super::markup::{escape_html, truncate_html};
 use super::{DeliveryOutcome, Notification, Notifier};
 
@@ -85,7 +85,7 @@ impl TelegramNotifier {
         truncate_html(&text, MAX_TEXT_CHARS)
     }
 
-    fn classify(&self, reply: &super::http::Reply, secrets: &[&str]) -> DeliveryOutcome {
+    fn classify(&self, reply: &Reply, secrets: &[&str]) -> DeliveryOutcome {
         let parsed: Option<TgReply> = reply.json();
         let status = reply.status;
         if status.as_u16() == 200 && parsed.as_ref().is_some_and(|r| r.ok) {
@@ -135,26 +135,81 @@ impl Notifier for TelegramNotifier {
 
     async fn send(&self, notification: &Notification) -> DeliveryOutcome {
         let token = self.settings.bot_token.expose_secret();
-        let chat_id = match self.settings.chat_id.parse::<i64>() {
-            Ok(id) => json!(id),
-            Err(_) => json!(self.settings.chat_id),
-        };
-        let body = json!({
-            "chat_id": chat_id,
-            "text": self.render(notification),
-            "parse_mode": "HTML",
-            "link_preview_options": {"is_disabled": true},
-        });
-        let base = self.settings.api_base.trim_end_matches('/');
-        let request = self
-            .client
-            .post(format!("{base}/bot{token}/sendMessage"))
-            .json(&body);
         // The half after ':' is the secret; an echo may percent-encode the ':'.
         let secrets = [token, token.split_once(':').map_or("", |(_, s)| s)];
-        match execute(request, SERVICE, &secrets).await {
+        let mut html = self.body_without_text();
+        html["text"] = json!(self.render(notification));
+        html["parse_mode"] = json!("HTML");
+        let reply = match self.post(&html, &secrets).await {
+            Ok(reply) if rejects_entities(&reply) => {
+                // Escaping should make this unreachable; if Telegram still
+                // refuses the markup, the event is told in plain text rather
+                // than lost.
+                tracing::warn!(notifier = %self.name, "telegram refused the message's HTML; resending it as plain text");
+                let mut plain = self.body_without_text();
+                plain["text"] = json!(plain_text(notification));
+                self.post(&plain, &secrets).await
+            }
+            other => other,
+        };
+        match reply {
             Ok(reply) => self.classify(&reply, &secrets),
             Err(outcome) => outcome,
         }
     }
+}
+
+impl TelegramNotifier {
+    /// The `sendMessage` body for the configured chat, without its text.
+    fn body_without_text(&self) -> serde_json::Value {
+        let chat_id = match self.settings.chat_id.parse::<i64>() {
+            Ok(id) => json!(id),
+            Err(_) => json!(self.settings.chat_id),
+        };
+        json!({
+            "chat_id": chat_id,
+            "link_preview_options": {"is_disabled": true},
+        })
+    }
+
+    /// One `sendMessage` call with `body`.
+    async fn post(
+        &self,
+        body: &serde_json::Value,
+        secrets: &[&str],
+    ) -> Result<Reply, DeliveryOutcome> {
+        let token = self.settings.bot_token.expose_secret();
+        let base = self.settings.api_base.trim_end_matches('/');
+        let request = self
+            .client
+            .post(format!("{base}/bot{token}/sendMessage"))
+            .json(body);
+        execute(request, SERVICE, secrets).await
+    }
+}
+
+/// Whether Telegram refused the message's markup (400 "can't parse entities").
+fn rejects_entities(reply: &Reply) -> bool {
+    reply.status.as_u16() == 400
+        && reply
+            .json::<TgReply>()
+            .and_then(|r| r.description)
+            .is_some_and(|d| d.to_ascii_lowercase().contains("can't parse entities"))
+}
+
+/// `notification` as plain text (no markup, nothing escaped), cut to
+/// [`MAX_TEXT_CHARS`] with a closing `…`.
+fn plain_text(notification: &Notification) -> String {
+    let markup = Markup {
+        escape: str::to_owned,
+        bold: str::to_owned,
+        code: str::to_owned,
+    };
+    let text = render(notification, &markup);
+    if text.chars().count() <= MAX_TEXT_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_TEXT_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }

@@ -272,3 +272,68 @@ async fn a_lifecycle_change_escapes_its_free_text_reason() {
         "<b>A/B Test Lifecycle: homepage_cta</b>\nhomepage_cta concluded: B ships — &lt;b&gt;&amp;x"
     );
 }
+
+/// Telegram refusing the HTML of every message, as it would markup it
+/// cannot parse; what it does with a plain one is `plain`.
+async fn refusing_html(plain: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    let refused =
+        "Bad Request: can't parse entities: Unsupported start tag \"br\" at byte offset 10";
+    Mock::given(method("POST"))
+        .and(path(send_path()))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"parse_mode": "HTML"}),
+        ))
+        .respond_with(error(400, refused, None))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(send_path()))
+        .respond_with(plain)
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn markup_telegram_cannot_parse_is_resent_once_as_plain_text() {
+    let server =
+        refusing_html(ResponseTemplate::new(200).set_body_json(sent_message(1, "x"))).await;
+    let outcome = notifier(&server, client()).send(&lifecycle("<b>&x")).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered);
+    let plain: serde_json::Value = requests(&server).await[1].body_json().unwrap();
+    assert_eq!(plain.get("parse_mode"), None, "{plain}");
+    assert_eq!(plain["chat_id"], json!(-1001234567890_i64));
+    // Nothing escaped, no tags: the text a reader would have seen.
+    assert_eq!(
+        plain["text"],
+        "A/B Test Lifecycle: homepage_cta\nhomepage_cta concluded: B ships — <b>&x"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_resend_that_fails_too_is_settled_by_its_own_answer() {
+    let server = refusing_html(error(400, "Bad Request: chat not found", None)).await;
+    let outcome = notifier(&server, client()).send(&lifecycle("x")).await;
+    let DeliveryOutcome::Permanent { reason } = outcome else {
+        panic!("expected Permanent, got {outcome:?}");
+    };
+    assert!(reason.contains("chat not found"), "{reason}");
+    assert_eq!(requests(&server).await.len(), 2, "one resend, no more");
+}
+
+#[tokio::test]
+async fn a_plain_resend_is_cut_to_4096_characters_too() {
+    let server =
+        refusing_html(ResponseTemplate::new(200).set_body_json(sent_message(1, "x"))).await;
+    let reason = "é".repeat(5000);
+    let outcome = notifier(&server, client()).send(&lifecycle(&reason)).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered);
+    let plain: serde_json::Value = requests(&server).await[1].body_json().unwrap();
+    let text = plain["text"].as_str().unwrap();
+    assert_eq!(text.chars().count(), 4096);
+    assert!(text.ends_with("é…"), "{}", &text[text.len() - 20..]);
+}
