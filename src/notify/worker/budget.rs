@@ -2,7 +2,8 @@
 //! bucket every instance shares, through the store.
 
 use super::DeliveryWorker;
-use crate::store::StoreError;
+use crate::notify::rate_limit::TokenBucket;
+use crate::store::{Bucket, StoreError};
 use std::time::Duration;
 
 impl DeliveryWorker {
@@ -34,6 +35,27 @@ impl DeliveryWorker {
     /// Empties the shared bucket until `wait` from now: the service said its
     /// budget is spent. Without a rate, only this worker waits.
     pub(super) async fn hold(&self, wait: Duration, now_ms: i64) -> Result<(), StoreError> {
+        self.change_bucket(now_ms, move |rate, bucket| rate.hold(bucket, wait, now_ms))
+            .await
+    }
+
+    /// Returns tokens taken for messages that were not sent.
+    pub(super) async fn give_back(&self, tokens: u64, now_ms: i64) -> Result<(), StoreError> {
+        if tokens == 0 {
+            return Ok(());
+        }
+        self.change_bucket(now_ms, move |rate, bucket| {
+            rate.give_back(bucket, tokens, now_ms)
+        })
+        .await
+    }
+
+    /// Applies `change` to the shared bucket, if the notifier has a rate.
+    async fn change_bucket(
+        &self,
+        now_ms: i64,
+        change: impl Fn(TokenBucket, Bucket) -> Bucket + Send + Sync + 'static,
+    ) -> Result<(), StoreError> {
         let Some(rate) = self.rate else {
             return Ok(());
         };
@@ -41,22 +63,7 @@ impl DeliveryWorker {
             .update_bucket(
                 self.name(),
                 rate.full(now_ms),
-                Box::new(move |bucket| rate.hold(bucket, wait, now_ms)),
-            )
-            .await
-            .map(|_| ())
-    }
-
-    /// Returns tokens taken for messages that were not sent.
-    pub(super) async fn give_back(&self, tokens: u64, now_ms: i64) -> Result<(), StoreError> {
-        let Some(rate) = self.rate.filter(|_| tokens > 0) else {
-            return Ok(());
-        };
-        self.store
-            .update_bucket(
-                self.name(),
-                rate.full(now_ms),
-                Box::new(move |bucket| rate.give_back(bucket, tokens, now_ms)),
+                Box::new(move |bucket| change(rate, bucket)),
             )
             .await
             .map(|_| ())
