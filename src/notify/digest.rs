@@ -49,10 +49,14 @@ impl DigestWorker {
 
     /// Ticks forever, a little more often than the interval so that the
     /// cluster-wide schedule, not this timer, decides.
-    pub async fn run(self) {
+    /// Ends when `stop` is cancelled, never in the middle of a tick.
+    pub async fn run(self, stop: tokio_util::sync::CancellationToken) {
         let period = (self.interval / 4).max(Duration::from_millis(50));
         loop {
-            tokio::time::sleep(period).await;
+            tokio::select! {
+                () = tokio::time::sleep(period) => {}
+                () = stop.cancelled() => return,
+            }
             if let Err(error) = self.tick().await {
                 tracing::error!(error = ?error, "could not take the digest");
             }

@@ -14,6 +14,11 @@ use crate::supervisor::Supervisor;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long a restart waits for the loops to finish what they hold: a send
+/// ends within its request timeout, a store step within the storage timeouts.
+const WIND_DOWN: Duration = Duration::from_secs(15);
 
 /// Builds and restarts the notification loops.
 pub struct NotificationTasks {
@@ -21,6 +26,8 @@ pub struct NotificationTasks {
     metrics: Metrics,
     routing: Arc<LiveRouting>,
     tasks: Supervisor,
+    /// Tells the loops to stop after the step in hand.
+    stop: CancellationToken,
 }
 
 impl NotificationTasks {
@@ -36,6 +43,7 @@ impl NotificationTasks {
             metrics,
             routing,
             tasks: Supervisor::new(),
+            stop: CancellationToken::new(),
         };
         group.spawn_all(settings)?;
         Ok(group)
@@ -58,7 +66,8 @@ impl NotificationTasks {
                 backoff,
                 max_age,
             );
-            self.tasks.spawn("delivery worker", worker.run());
+            self.tasks
+                .spawn("delivery worker", worker.run(self.stop.clone()));
         }
         let digest_notifiers = settings
             .notifiers
@@ -69,17 +78,20 @@ impl NotificationTasks {
         let interval = Duration::from_secs(notify.digest_interval_secs);
         self.tasks.spawn(
             "digest loop",
-            DigestWorker::new(self.store.clone(), interval, digest_notifiers).run(),
+            DigestWorker::new(self.store.clone(), interval, digest_notifiers)
+                .run(self.stop.clone()),
         );
         Ok(())
     }
 
     /// Stops every loop and starts those of `settings`, with its routing
-    /// of new events. A message a worker was sending at that moment may be
-    /// sent again once its claim runs out (at least once, as after a crash).
+    /// of new events. A message a worker is sending is finished and settled
+    /// first (within [`WIND_DOWN`]), so a reload sends nothing twice.
     pub async fn restart(&mut self, settings: &Settings) -> anyhow::Result<()> {
-        self.tasks.stop().await;
+        self.stop.cancel();
+        self.tasks.wind_down(WIND_DOWN).await;
         self.tasks = Supervisor::new();
+        self.stop = CancellationToken::new();
         self.routing.replace(settings);
         self.spawn_all(settings)?;
         tracing::info!(

@@ -8,6 +8,8 @@ use crate::helpers::{
 use crate::lifecycle::{TOKEN, answering_blip, blip, config, set_status};
 use serde_json::{Value, json};
 use std::time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The headline `GET /get_content?force=VARIANT` serves (a preview, uncounted).
 async fn headline(client: &reqwest::Client, base: &str, query: &str) -> String {
@@ -235,4 +237,51 @@ async fn sighup_reloads_the_real_binary_refusing_what_it_must() {
         "{stdout}"
     );
     server.kill();
+}
+
+#[tokio::test]
+async fn a_reload_during_a_send_lets_it_finish_so_it_is_sent_once() {
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(1_500)))
+        .mount(&slow)
+        .await;
+    let app = spawn_app_from(&config(&blip(&slow, Some("[\"conversion\"]"))), None).await;
+    let convert = || async {
+        let visitor = browser();
+        visitor.get(app.url("/get_content")).send().await.unwrap();
+        let status = visitor
+            .post(app.url("/track_conversion"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 204);
+    };
+    convert().await;
+    wait_until(Duration::from_secs(10), "the send in flight", || async {
+        slow.received_requests().await.unwrap().len() == 1
+    })
+    .await;
+    // The notifier's settings change: its worker is restarted mid-send.
+    let text = std::fs::read_to_string(&app.config_path).unwrap();
+    let edited = text.patched(
+        "api_key = \"blip-key\"\n",
+        "api_key = \"blip-key\"\nrate_per_minute = 600\n",
+    );
+    std::fs::write(&app.config_path, edited).unwrap();
+    let answer: Value = reload(&app).await.json().await.unwrap();
+    assert_eq!(answer["notifiers_restarted"], true);
+    // Settled by the old worker, not left claimed for a resend after the lease.
+    wait_until(Duration::from_secs(10), "the send settled", || async {
+        app.store.pending("blip").await.unwrap() == 0
+    })
+    .await;
+    assert_eq!(slow.received_requests().await.unwrap().len(), 1);
+    // And the restarted worker delivers what comes next.
+    convert().await;
+    wait_until(Duration::from_secs(10), "the next message", || async {
+        slow.received_requests().await.unwrap().len() == 2
+    })
+    .await;
 }

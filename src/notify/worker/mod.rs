@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::{Outbox, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// How long a claim holds rows against other workers (longer than a request).
 const LEASE_MS: i64 = 60_000;
@@ -84,6 +85,8 @@ pub struct DeliveryWorker {
     blocked_until: Option<Instant>,
     paused_logged: bool,
     last_expiry: Option<Instant>,
+    /// Cancelled when the worker is to stop after the message in hand.
+    stop: CancellationToken,
 }
 
 impl DeliveryWorker {
@@ -108,6 +111,7 @@ impl DeliveryWorker {
             blocked_until: None,
             paused_logged: false,
             last_expiry: None,
+            stop: CancellationToken::new(),
         }
     }
 
@@ -194,10 +198,14 @@ impl DeliveryWorker {
         Ok(Some(expired))
     }
 
-    /// Runs until the process ends, waking on new rows or when a wait is over.
-    pub async fn run(mut self) {
+    /// Runs until `stop` is cancelled, waking on new rows or when a wait is
+    /// over. A send in hand is finished and settled first, and the rows
+    /// claimed after it are given back, so that a reload never leaves a
+    /// message delivered but still claimed (to be sent again).
+    pub async fn run(mut self, stop: CancellationToken) {
+        self.stop = stop;
         let wake = self.store.outbox_wake();
-        loop {
+        while !self.stop.is_cancelled() {
             let pause = match self.try_deliver_next().await {
                 Ok(
                     Outcome::Delivered { .. } | Outcome::DeadLettered { .. } | Outcome::Migrated,
@@ -218,6 +226,7 @@ impl DeliveryWorker {
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = wake.notified() => {}
+                _ = self.stop.cancelled() => {}
             }
         }
     }

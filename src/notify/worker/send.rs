@@ -74,6 +74,12 @@ impl DeliveryWorker {
         let mut delivered = Vec::new();
         let mut rows = claimed.ids.into_iter().zip(claimed.notifications);
         while let Some((id, notification)) = rows.next() {
+            if self.stop.is_cancelled() {
+                let rest: Vec<i64> = std::iter::once(id).chain(rows.map(|(id, _)| id)).collect();
+                self.store.release(&rest).await?;
+                self.give_back(rest.len() as u64, now_millis()).await?;
+                break;
+            }
             let outcome = self.notifier.send(&notification).await;
             if outcome == DeliveryOutcome::Delivered {
                 // A DeliveredThenWait stops here too: the rest must wait.
