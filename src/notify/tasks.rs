@@ -88,11 +88,13 @@ impl NotificationTasks {
     /// of new events. A message a worker is sending is finished and settled
     /// first (within [`WIND_DOWN`]), so a reload sends nothing twice.
     pub async fn restart(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        // New events are routed by the new settings at once, while the old
+        // workers finish what they hold.
+        self.routing.replace(settings);
         self.stop.cancel();
         self.tasks.wind_down(WIND_DOWN).await;
         self.tasks = Supervisor::new();
         self.stop = CancellationToken::new();
-        self.routing.replace(settings);
         self.spawn_all(settings)?;
         tracing::info!(
             notifiers = settings.notifiers.len(),
