@@ -7,7 +7,7 @@ use crate::history::Snapshotter;
 use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, Reloader};
 use crate::metrics::Metrics;
 use crate::notify::routing::LiveRouting;
-use crate::notify::tasks::NotificationTasks;
+use crate::notify::tasks::{NotificationTasks, WIND_DOWN};
 use crate::routes;
 use crate::session;
 use crate::significance::SignificanceWatcher;
@@ -34,6 +34,10 @@ pub struct Application {
     store: Arc<SqlStore>,
     reloader: Arc<Reloader>,
     tasks: Supervisor,
+    /// Keeps the writer (on SQLite, its thread) running after the server's
+    /// handles are gone, until the notification loops have settled what
+    /// they hold: settling is a write.
+    writer: EventWriter,
 }
 
 impl Application {
@@ -52,6 +56,7 @@ impl Application {
         let (writer, writer_loop) =
             EventWriter::for_store(store.clone()).context("cannot start the event writer")?;
         tasks.spawn("event writer", writer_loop);
+        let keep_writer = writer.clone();
         if store.backend() == Backend::Sqlite {
             let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
             tasks.spawn("WAL checkpointer", checkpoints);
@@ -77,7 +82,9 @@ impl Application {
         prepare_outbox(&store).await?;
         let notification_tasks =
             NotificationTasks::start(&settings, store.clone(), metrics.clone(), routing)?;
-        tasks.spawn("notifiers", notification_tasks.run(reloaded));
+        tasks.spawn_winding_down("notifiers", |wind_down| {
+            notification_tasks.run(reloaded, wind_down)
+        });
         tasks.spawn(
             "significance watcher",
             SignificanceWatcher::new(store.clone(), live.clone()).run(),
@@ -140,6 +147,7 @@ impl Application {
             store,
             reloader,
             tasks,
+            writer: keep_writer,
         })
     }
 
@@ -193,13 +201,19 @@ impl Application {
     /// or notifying would be worse than one that is restarted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Self {
-            server, mut tasks, ..
+            server,
+            mut tasks,
+            writer,
+            ..
         } = self;
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
         tokio::select! {
             served = &mut server => {
-                tasks.stop().await;
+                // A notification being sent is finished and settled, so a
+                // restart does not send it again.
+                tasks.shutdown(WIND_DOWN + Duration::from_secs(1)).await;
+                drop(writer);
                 served
             }
             name = tasks.first_to_end() => {

@@ -16,9 +16,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// How long a restart waits for the loops to finish what they hold: a send
-/// ends within its request timeout, a store step within the storage timeouts.
-const WIND_DOWN: Duration = Duration::from_secs(15);
+/// How long a restart or a shutdown waits for the loops to finish what they
+/// hold: a send ends within its request timeout, a store step within the
+/// storage timeouts.
+pub const WIND_DOWN: Duration = Duration::from_secs(15);
 
 /// Builds and restarts the notification loops.
 pub struct NotificationTasks {
@@ -104,10 +105,20 @@ impl NotificationTasks {
     }
 
     /// Runs until a loop dies, restarting the group for each settings
-    /// received on `reloads`.
-    pub async fn run(mut self, mut reloads: mpsc::UnboundedReceiver<Settings>) {
+    /// received on `reloads`; when `wind_down` is cancelled, lets the loops
+    /// finish what they hold (as for a restart) and ends.
+    pub async fn run(
+        mut self,
+        mut reloads: mpsc::UnboundedReceiver<Settings>,
+        wind_down: CancellationToken,
+    ) {
         loop {
             tokio::select! {
+                () = wind_down.cancelled() => {
+                    self.stop.cancel();
+                    self.tasks.wind_down(WIND_DOWN).await;
+                    return;
+                }
                 name = self.tasks.first_to_end() => {
                     tracing::error!(task = name, "a notification loop ended");
                     return;

@@ -194,3 +194,60 @@ async fn pending_notifications_survive_sigkill_and_no_secret_is_ever_logged() {
     );
     assert!(cli(&["outbox", "list"]).starts_with("0 dead letter(s)"));
 }
+
+#[tokio::test]
+async fn sigterm_during_a_send_finishes_it_so_a_restart_does_not_send_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("n.db");
+    let slow = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(1_500)))
+        .mount(&slow)
+        .await;
+    let config = include_str!("../../config/default.toml")
+        .patched("port = 8080", "port = 0")
+        .patched(
+            "sqlite://data/splitcast.db",
+            &format!("sqlite://{}", db.display()),
+        )
+        .patched("page_view = \"digest\"", "page_view = \"off\"")
+        + &format!(
+            "[notifiers.blip]\nkind = \"bliphq\"\nurl = \"{}/api/notify\"\napi_key = \"{BLIP_KEY}\"\n",
+            slow.uri()
+        );
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut server = start_server(&config_path, dir.path());
+    let visitor = browser();
+    visitor
+        .get(format!("{}/get_content", server.address()))
+        .send()
+        .await
+        .unwrap();
+    let converted = visitor
+        .post(format!("{}/track_conversion", server.address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(converted.status(), 204);
+    wait_until(Duration::from_secs(10), "the send in flight", || async {
+        slow.received_requests().await.unwrap().len() == 1
+    })
+    .await;
+    // Safety: sending a signal to our own child process.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // Settled before the exit: nothing left for a restart to send again.
+    let store = splitcast::store::open(
+        &format!("sqlite://{}", db.display()).into(),
+        splitcast::store::no_routing(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.pending("blip").await.unwrap(), 0);
+    assert!(store.dead_letters().await.unwrap().is_empty());
+    assert_eq!(slow.received_requests().await.unwrap().len(), 1);
+}
