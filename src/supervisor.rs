@@ -102,14 +102,6 @@ impl Supervisor {
         }
     }
 
-    /// Waits up to `grace` for every task to end on its own (the caller has
-    /// told them to), then cancels what is left.
-    pub async fn wind_down(&mut self, grace: std::time::Duration) {
-        let ended = async { while self.tasks.join_next().await.is_some() {} };
-        let _ = tokio::time::timeout(grace, ended).await;
-        self.stop().await;
-    }
-
     /// Cancels every task and waits for them to finish.
     pub async fn stop(&mut self) {
         self.stop.cancel();

@@ -27,8 +27,6 @@ pub struct NotificationTasks {
     metrics: Metrics,
     routing: Arc<LiveRouting>,
     tasks: Supervisor,
-    /// Tells the loops to stop after the step in hand.
-    stop: CancellationToken,
 }
 
 impl NotificationTasks {
@@ -44,7 +42,6 @@ impl NotificationTasks {
             metrics,
             routing,
             tasks: Supervisor::new(),
-            stop: CancellationToken::new(),
         };
         group.spawn_all(settings)?;
         Ok(group)
@@ -68,7 +65,7 @@ impl NotificationTasks {
                 max_age,
             );
             self.tasks
-                .spawn("delivery worker", worker.run(self.stop.clone()));
+                .spawn_winding_down("delivery worker", |stop| worker.run(stop));
         }
         let digest_notifiers = settings
             .notifiers
@@ -77,11 +74,9 @@ impl NotificationTasks {
             .map(|n| n.name.clone())
             .collect();
         let interval = Duration::from_secs(notify.digest_interval_secs);
-        self.tasks.spawn(
-            "digest loop",
-            DigestWorker::new(self.store.clone(), interval, digest_notifiers)
-                .run(self.stop.clone()),
-        );
+        let digest = DigestWorker::new(self.store.clone(), interval, digest_notifiers);
+        self.tasks
+            .spawn_winding_down("digest loop", |stop| digest.run(stop));
         Ok(())
     }
 
@@ -92,10 +87,8 @@ impl NotificationTasks {
         // New events are routed by the new settings at once, while the old
         // workers finish what they hold.
         self.routing.replace(settings);
-        self.stop.cancel();
-        self.tasks.wind_down(WIND_DOWN).await;
+        self.tasks.shutdown(WIND_DOWN).await;
         self.tasks = Supervisor::new();
-        self.stop = CancellationToken::new();
         self.spawn_all(settings)?;
         tracing::info!(
             notifiers = settings.notifiers.len(),
@@ -115,8 +108,7 @@ impl NotificationTasks {
         loop {
             tokio::select! {
                 () = wind_down.cancelled() => {
-                    self.stop.cancel();
-                    self.tasks.wind_down(WIND_DOWN).await;
+                    self.tasks.shutdown(WIND_DOWN).await;
                     return;
                 }
                 name = self.tasks.first_to_end() => {

@@ -81,8 +81,8 @@ impl DeliveryWorker {
                 break;
             }
             let outcome = self.notifier.send(&notification).await;
+            // Anything else stops here, a DeliveredThenWait too: the rest must wait.
             if outcome == DeliveryOutcome::Delivered {
-                // A DeliveredThenWait stops here too: the rest must wait.
                 delivered.push(id);
                 continue;
             }
