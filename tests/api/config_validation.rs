@@ -278,6 +278,15 @@ fn in_production_notifier_urls_must_be_https_and_not_private() {
     );
     accepts(&(allowed.clone() + &hook("https://10.0.0.5/ab")));
     accepts(&(allowed + &hook("https://[::1]/ab")));
+    // The same list from the environment, comma-separated.
+    let env = [(
+        "SPLITCAST__NOTIFY__ALLOWED_HOSTS",
+        "relay.internal,10.0.0.5",
+    )];
+    let from_env = production.clone() + &hook("https://10.0.0.5/ab");
+    let (status, stdout, stderr) = run(&["check-config"], &from_env, &env);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("relay.internal"), "{stdout}");
     // Both rules can be switched off, and on in development.
     let relaxed = production.patched(
         "[notify]",
