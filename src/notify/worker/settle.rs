@@ -45,7 +45,13 @@ impl DeliveryWorker {
                     .backoff
                     .wait(self.failures, after, rand::random::<f64>());
                 self.blocked_until = Some(Instant::now() + wait);
-                let next = now_millis() + wait.as_millis() as i64;
+                let now_ms = now_millis();
+                if let Some(asked) = after {
+                    // The service's own wait (a 429's retry_after) binds the
+                    // bot or webhook, not this row: every instance keeps it.
+                    self.hold(asked, now_ms).await?;
+                }
+                let next = now_ms + wait.as_millis() as i64;
                 self.store.retry_later(&claimed.ids, next, &reason).await?;
                 tracing::warn!(notifier = %name, %reason, wait_ms = wait.as_millis() as u64, failures = self.failures, "notification failed; will retry");
                 self.count("retried", 1);

@@ -204,3 +204,24 @@ async fn a_spent_service_budget_holds_every_instance_until_it_resets() {
     assert!(held(w2.try_deliver_next().await.unwrap()));
     assert!(other.sent().is_empty());
 }
+
+#[tokio::test]
+async fn a_wait_the_service_asked_for_holds_every_instance() {
+    let outbox = FakeOutbox::with(&[conversion(1), conversion(2)]);
+    let asked = Duration::from_secs(34);
+    let notifier = FakeNotifier::answering([retry(Some(asked))]);
+    let mut w = worker(&notifier, &outbox, Some(20), NO_WAIT);
+    assert_eq!(
+        w.try_deliver_next().await.unwrap(),
+        Outcome::Retrying { wait: asked }
+    );
+    // The second row is due, but another instance on the same bucket waits
+    // out the flood control instead of extending it.
+    let other = FakeNotifier::answering([]);
+    let mut w2 = worker(&other, &outbox, Some(20), NO_WAIT);
+    match w2.try_deliver_next().await.unwrap() {
+        Outcome::Waiting { wait } => assert!(wait > Duration::from_secs(33), "{wait:?}"),
+        outcome => panic!("expected Waiting, got {outcome:?}"),
+    }
+    assert!(other.sent().is_empty());
+}
