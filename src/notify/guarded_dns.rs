@@ -5,10 +5,11 @@
 //! rebinding). Addresses written in a URL never reach a resolver; the
 //! configuration refuses the private ones.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::configuration::NotifySettings;
 
 /// Why a connection was not attempted: every address of the host is private.
 #[derive(Debug, thiserror::Error)]
@@ -20,21 +21,18 @@ pub struct PrivateAddress {
     host: String,
 }
 
-/// A resolver that drops non-public addresses, except for allowed hosts.
-#[derive(Debug, Default)]
+/// A resolver that drops non-public addresses, except for the hosts
+/// `notify.allowed_hosts` exempts.
+#[derive(Debug)]
 pub struct GuardedResolver {
-    /// Lower-case host names exempt from the check.
-    allowed: HashSet<String>,
+    notify: NotifySettings,
 }
 
 impl GuardedResolver {
-    /// A resolver that exempts `allowed_hosts` (as written in URLs).
-    pub fn new(allowed_hosts: &[String]) -> Self {
+    /// A resolver under `notify`'s rules.
+    pub fn new(notify: &NotifySettings) -> Self {
         Self {
-            allowed: allowed_hosts
-                .iter()
-                .map(|host| host.to_ascii_lowercase())
-                .collect(),
+            notify: notify.clone(),
         }
     }
 }
@@ -42,7 +40,7 @@ impl GuardedResolver {
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
-        let exempt = self.allowed.contains(&host.to_ascii_lowercase());
+        let exempt = self.notify.allows_host(&host);
         Box::pin(async move {
             // The port is the connector's; the system resolver wants one.
             let found: Vec<SocketAddr> =
@@ -57,16 +55,4 @@ impl Resolve for GuardedResolver {
             Ok(Box::new(usable.into_iter()) as Addrs)
         })
     }
-}
-
-/// Whether a transport error's cause chain holds a [`PrivateAddress`].
-pub fn refused_as_private(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(current) = cause {
-        if current.is::<PrivateAddress>() {
-            return true;
-        }
-        cause = current.source();
-    }
-    false
 }

@@ -8,7 +8,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::DeliveryOutcome;
 use super::civil::{parse_http_date, unix_of};
-use super::guarded_dns::{GuardedResolver, refused_as_private};
+use super::guarded_dns::{GuardedResolver, PrivateAddress};
+use super::markup::truncate_plain;
 
 /// `splitcast/<version>`, sent on every request.
 pub const USER_AGENT: &str = concat!("splitcast/", env!("CARGO_PKG_VERSION"));
@@ -119,16 +120,18 @@ pub fn transport_error(service: &str, error: reqwest::Error, secrets: &[&str]) -
         "request failed"
     };
     let mut chain = error.to_string();
+    let mut refused_as_private = false;
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         chain.push_str(": ");
         chain.push_str(&cause.to_string());
+        refused_as_private |= cause.is::<PrivateAddress>();
         source = cause.source();
     }
     let reason = redact(&format!("{service}: {what}: {chain}"), secrets);
     // A malformed URL or header never becomes valid by waiting; a host that
     // resolves inside is a configuration matter, for the dead letters.
-    if error.is_builder() || refused_as_private(&error) {
+    if error.is_builder() || refused_as_private {
         DeliveryOutcome::Permanent { reason }
     } else {
         DeliveryOutcome::Retry {
@@ -196,12 +199,7 @@ pub fn one_line(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    if flat.chars().count() <= MAX_DETAIL_CHARS {
-        return flat;
-    }
-    let mut cut: String = flat.chars().take(MAX_DETAIL_CHARS - 1).collect();
-    cut.push('…');
-    cut
+    truncate_plain(&flat, MAX_DETAIL_CHARS)
 }
 
 #[cfg(test)]

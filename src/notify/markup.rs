@@ -100,6 +100,16 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// Cuts plain `text` to at most `max` characters, ending in `…` when cut.
+pub fn truncate_plain(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Cuts markdown `text` to at most `max` characters ending in `…`, without
 /// leaving a dangling escape backslash that would swallow the ellipsis.
 pub fn truncate_markdown(text: &str, max: usize) -> String {

@@ -19,7 +19,7 @@ pub fn build(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Notifier>>> {
     let guard = settings
         .notify
         .blocks_private_addresses()
-        .then(|| GuardedResolver::new(&settings.notify.allowed_hosts));
+        .then(|| GuardedResolver::new(&settings.notify));
     let client = super::http::client(REQUEST_TIMEOUT, guard);
     let nickname = settings.notify.nickname.clone();
     settings

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::chat_text::{Markup, render};
 use super::http::{Reply, execute, one_line, outcome_for, redact};
-use super::markup::{escape_html, truncate_html};
+use super::markup::{escape_html, truncate_html, truncate_plain};
 use super::{DeliveryOutcome, Notification, Notifier};
 
 const SERVICE: &str = "telegram";
@@ -205,11 +205,5 @@ fn plain_text(notification: &Notification) -> String {
         bold: str::to_owned,
         code: str::to_owned,
     };
-    let text = render(notification, &markup);
-    if text.chars().count() <= MAX_TEXT_CHARS {
-        return text;
-    }
-    let mut cut: String = text.chars().take(MAX_TEXT_CHARS - 1).collect();
-    cut.push('…');
-    cut
+    truncate_plain(&render(notification, &markup), MAX_TEXT_CHARS)
 }

@@ -31,18 +31,23 @@ impl Server {
     }
 }
 
+/// The SQLite file `db` opened again, as the next start would.
+pub async fn reopen(db: &std::path::Path) -> std::sync::Arc<splitcast::store::SqlStore> {
+    splitcast::store::open(
+        &format!("sqlite://{}", db.display()).into(),
+        splitcast::store::no_routing(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Reopens the SQLite file `db` and asserts that every unit in `acked`
 /// (answered 2xx) has its conversion stored; returns the store.
 pub async fn assert_none_lost(
     db: &std::path::Path,
     acked: &HashSet<String>,
 ) -> std::sync::Arc<splitcast::store::SqlStore> {
-    let store = splitcast::store::open(
-        &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::no_routing(),
-    )
-    .await
-    .unwrap();
+    let store = reopen(db).await;
     let stored: Vec<String> = sqlx::query_scalar("SELECT unit_id FROM conversions")
         .fetch_all(store.pool())
         .await
@@ -277,12 +282,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
         .await
         .unwrap();
     assert!(status.success(), "{status:?}");
-    let store = splitcast::store::open(
-        &format!("sqlite://{}", dir.path().join("t.db").display()).into(),
-        splitcast::store::no_routing(),
-    )
-    .await
-    .unwrap();
+    let store = reopen(&dir.path().join("t.db")).await;
     let converted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversions")
         .fetch_one(store.pool())
         .await

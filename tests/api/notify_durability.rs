@@ -1,7 +1,7 @@
 //! Pending notifications survive SIGKILL and are delivered after a restart;
 //! and no configured secret ever appears in a log line, whatever fails.
 
-use crate::durability::{Server, start_server};
+use crate::durability::{Server, reopen, start_server};
 use crate::helpers::Patch;
 use crate::helpers::{browser, events_in_blip_messages, received_bodies, wait_until};
 use serde_json::json;
@@ -241,12 +241,7 @@ async fn sigterm_during_a_send_finishes_it_so_a_restart_does_not_send_it_again()
         .unwrap();
     assert!(status.success(), "{status:?}");
     // Settled before the exit: nothing left for a restart to send again.
-    let store = splitcast::store::open(
-        &format!("sqlite://{}", db.display()).into(),
-        splitcast::store::no_routing(),
-    )
-    .await
-    .unwrap();
+    let store = reopen(&db).await;
     assert_eq!(store.pending("blip").await.unwrap(), 0);
     assert!(store.dead_letters().await.unwrap().is_empty());
     assert_eq!(slow.received_requests().await.unwrap().len(), 1);

@@ -18,25 +18,18 @@ impl DeliveryWorker {
         let rows = claimed.ids.len();
         let name = self.name().to_owned();
         match outcome {
-            DeliveryOutcome::Delivered => {
+            DeliveryOutcome::Delivered | DeliveryOutcome::DeliveredThenWait { .. } => {
                 self.store.complete(&claimed.ids).await?;
                 self.failures = 0;
                 self.count("delivered", 1);
                 if rows > 1 {
                     self.count("coalesced_rows", rows);
                 }
-                Ok(Outcome::Delivered { rows })
-            }
-            DeliveryOutcome::DeliveredThenWait { wait } => {
-                self.store.complete(&claimed.ids).await?;
-                self.failures = 0;
-                self.count("delivered", 1);
-                if rows > 1 {
-                    self.count("coalesced_rows", rows);
+                if let DeliveryOutcome::DeliveredThenWait { wait } = outcome {
+                    // Every instance draws on the same bucket, so none sends early.
+                    self.hold(wait, now_millis()).await?;
+                    self.blocked_until = Some(Instant::now() + wait);
                 }
-                // Every instance draws on the same bucket, so none sends early.
-                self.hold(wait, now_millis()).await?;
-                self.blocked_until = Some(Instant::now() + wait);
                 Ok(Outcome::Delivered { rows })
             }
             DeliveryOutcome::Retry { after, reason } => {
