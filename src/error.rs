@@ -25,6 +25,9 @@ pub enum ApiError {
     /// Malformed input.
     #[error("{0}")]
     BadRequest(String),
+    /// An `X-User-Id` without the proof the configuration asks for.
+    #[error("{0}")]
+    UnprovenUserId(String),
     /// A body over `server.max_body_bytes`.
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -66,6 +69,7 @@ impl ApiError {
             Self::UnknownVariant(_) => "unknown_variant",
             Self::NotAssigned(_) => "not_assigned",
             Self::BadRequest(_) => "bad_request",
+            Self::UnprovenUserId(_) => "unproven_user_id",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Rejected(rejection) => rejection.code.as_str(),
             Self::RequestTimeout => "request_timeout",
@@ -114,7 +118,7 @@ impl ResponseError for ApiError {
             },
             Self::NotAssigned(_) => StatusCode::CONFLICT,
             Self::InvalidChange(_) | Self::InvalidConfig(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::UnprovenUserId(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -182,6 +186,7 @@ impl From<crate::session::SessionError> for ApiError {
         use crate::session::SessionError;
         match error {
             SessionError::BadUserId(message) => Self::BadRequest(message.to_owned()),
+            SessionError::UnprovenUserId(message) => Self::UnprovenUserId(message.to_owned()),
             save @ SessionError::Save(_) => Self::internal(save),
         }
     }

@@ -251,7 +251,7 @@ fn cors(origins: &[String]) -> Cors {
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
         .supports_credentials()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers(["content-type", "x-user-id"])
+        .allowed_headers(["content-type", "x-user-id", "x-user-id-signature"])
         .expose_headers(["x-experiment", "x-variant"])
         .max_age(3600)
 }

@@ -138,6 +138,9 @@ mod tests {
         async fn history(&self, _: &str) -> Result<Vec<crate::store::HistoryPoint>, StoreError> {
             Ok(Vec::new())
         }
+        async fn recorded_variant(&self, _: &str, _: &str) -> Result<Option<String>, StoreError> {
+            Ok(None)
+        }
     }
 
     #[tokio::test]

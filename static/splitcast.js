@@ -26,7 +26,15 @@
     var base = options.base || "";
     var q = query(options.experiment);
     var converted = false;
-    var ready = withTimeout(fetch(base + "/get_content" + q, { credentials: "include" }), TIMEOUT_MS)
+    // A logged-in user: the id and the proof the site's backend rendered
+    // into the page. The session remembers the user, so only this request
+    // carries them.
+    var headers = {};
+    if (options.userId) {
+      headers["X-User-Id"] = options.userId;
+      if (options.userIdSignature) { headers["X-User-Id-Signature"] = options.userIdSignature; }
+    }
+    var ready = withTimeout(fetch(base + "/get_content" + q, { credentials: "include", headers: headers }), TIMEOUT_MS)
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         var variant = response.headers.get("X-Variant");

@@ -18,7 +18,7 @@ pub use sections::{
     AdminSettings, Environment, HistorySettings, IngestSettings, MIN_PRODUCTION_TOKEN_CHARS,
     MetricsSettings, ServerSettings, StorageSettings,
 };
-pub use session::{ContentSecurity, SameSitePolicy, SessionSettings};
+pub use session::{ContentSecurity, SameSitePolicy, SessionSettings, UserIdPolicy};
 pub use storage::{StorageUrl, Synchronous};
 
 use crate::experiment::Experiments;
@@ -187,6 +187,13 @@ impl Settings {
             warnings.push(
                 "session.secret_key is empty: a random key was generated, so sessions \
                  end at restart and instances cannot share visitors"
+                    .to_owned(),
+            );
+        }
+        if matches!(session.user_ids, UserIdPolicy::Unproven) {
+            warnings.push(
+                "X-User-Id is believed as sent (development): set session.user_id_secret \
+                 so that a browser must prove the user ids it claims"
                     .to_owned(),
             );
         }

@@ -98,6 +98,11 @@ pub(super) fn render(settings: &Settings) -> String {
             "secure": s.secure,
             "same_site": s.same_site,
             "max_age_days": s.max_age_days,
+            "user_id_secret": match s.user_ids {
+                crate::configuration::UserIdPolicy::Signed(_) => "[redacted]",
+                _ => "",
+            },
+            "trust_user_id_header": matches!(s.user_ids, crate::configuration::UserIdPolicy::Trusted),
         },
         "storage": storage,
         "admin": {"token": redact(&settings.admin.token)},

@@ -39,6 +39,8 @@ pub(super) struct RawSession {
     secure: bool,
     same_site: SameSitePolicy,
     max_age_days: u32,
+    user_id_secret: SecretString,
+    trust_user_id_header: bool,
 }
 
 impl Default for RawSession {
@@ -50,9 +52,41 @@ impl Default for RawSession {
             secure: false,
             same_site: SameSitePolicy::Lax,
             max_age_days: 90,
+            user_id_secret: SecretString::from(String::new()),
+            trust_user_id_header: false,
         }
     }
 }
+
+/// Which `X-User-Id` headers a browser's request may carry.
+#[derive(Clone)]
+pub enum UserIdPolicy {
+    /// Only with `X-User-Id-Signature`, the hex HMAC-SHA256 of the id under
+    /// `session.user_id_secret`, made by the site's backend.
+    Signed(SecretString),
+    /// As sent: a proxy in front of splitcast sets the header
+    /// (`session.trust_user_id_header = true`).
+    Trusted,
+    /// As sent, in development without a secret (warned at start).
+    Unproven,
+    /// Never: production without a secret or a trusted proxy.
+    Refused,
+}
+
+impl UserIdPolicy {
+    /// The policy's name, for `check-config` and the start-up log.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Signed(_) => "signed",
+            Self::Trusted => "trusted header",
+            Self::Unproven => "unproven (development)",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// Shortest `session.user_id_secret`: an HMAC key guessable by search is none.
+const MIN_USER_ID_SECRET: usize = 32;
 
 /// `[session]`, validated.
 #[derive(Clone)]
@@ -71,6 +105,8 @@ pub struct SessionSettings {
     pub max_age_days: u32,
     /// Whether the key was generated because none was configured.
     pub generated_key: bool,
+    /// Which `X-User-Id` headers are believed.
+    pub user_ids: UserIdPolicy,
 }
 
 impl std::fmt::Debug for SessionSettings {
@@ -82,6 +118,7 @@ impl std::fmt::Debug for SessionSettings {
             .field("secure", &self.secure)
             .field("same_site", &self.same_site)
             .field("max_age_days", &self.max_age_days)
+            .field("user_ids", &self.user_ids.describe())
             .finish()
     }
 }
@@ -135,7 +172,9 @@ impl RawSession {
                 "\"none\" needs session.secure = true (browsers drop the cookie otherwise)",
             ));
         }
+        let user_ids = user_id_policy(self.user_id_secret, self.trust_user_id_header, production)?;
         Ok(SessionSettings {
+            user_ids,
             cookie_name: self.cookie_name,
             key,
             content_security: self.content_security,
@@ -145,4 +184,30 @@ impl RawSession {
             generated_key,
         })
     }
+}
+
+fn user_id_policy(
+    secret: SecretString,
+    trusted: bool,
+    production: bool,
+) -> Result<UserIdPolicy, ConfigError> {
+    let length = secret.expose_secret().chars().count();
+    Ok(match (length, trusted) {
+        (0, true) => UserIdPolicy::Trusted,
+        (0, false) if production => UserIdPolicy::Refused,
+        (0, false) => UserIdPolicy::Unproven,
+        (_, true) => {
+            return Err(ConfigError::at(
+                "session.trust_user_id_header",
+                "cannot be combined with session.user_id_secret: choose proofs or a trusted proxy",
+            ));
+        }
+        (n, false) if n < MIN_USER_ID_SECRET => {
+            return Err(ConfigError::at(
+                "session.user_id_secret",
+                format!("must have at least {MIN_USER_ID_SECRET} characters"),
+            ));
+        }
+        _ => UserIdPolicy::Signed(secret),
+    })
 }

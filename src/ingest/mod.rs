@@ -138,6 +138,14 @@ impl Summary {
                 );
                 false
             }
+            // Webhook events enrol their unit; only a browser's are refused so.
+            Applied::NotAssigned => {
+                self.reject(
+                    index,
+                    Rejection::new(RejectCode::NotEnrolled, "the user is not a participant"),
+                );
+                false
+            }
         }
     }
 

@@ -13,7 +13,7 @@
 //!   That experiment keeps its running definition; a new name starts a new one.
 
 use super::Live;
-use crate::configuration::{ConfigError, Settings, Sources};
+use crate::configuration::{ConfigError, Settings, Sources, UserIdPolicy};
 use crate::experiment::Experiment;
 use crate::store::{SqlStore, Store, StoreError};
 use std::collections::HashSet;
@@ -210,6 +210,17 @@ fn same_session(a: &Settings, b: &Settings) -> bool {
         && a.secure == b.secure
         && a.same_site == b.same_site
         && a.max_age_days == b.max_age_days
+        && same_user_ids(&a.user_ids, &b.user_ids)
+}
+
+fn same_user_ids(a: &UserIdPolicy, b: &UserIdPolicy) -> bool {
+    use secrecy::ExposeSecret;
+    match (a, b) {
+        (UserIdPolicy::Signed(a), UserIdPolicy::Signed(b)) => {
+            a.expose_secret() == b.expose_secret()
+        }
+        _ => a.describe() == b.describe(),
+    }
 }
 
 fn same_storage(a: &Settings, b: &Settings) -> bool {

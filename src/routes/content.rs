@@ -20,6 +20,7 @@ pub async fn get_content(
     let served = serve(
         &state,
         &current.experiments,
+        &current.settings.session.user_ids,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),
@@ -49,6 +50,7 @@ pub async fn variant(
     let served = serve(
         &state,
         &current.experiments,
+        &current.settings.session.user_ids,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),

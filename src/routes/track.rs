@@ -1,7 +1,7 @@
 //! `POST /track_view` and `POST /track_conversion`, posted by the page's JS.
 
 use super::body::{parse_json, read_body};
-use super::visitor::{uncounted_reason, unit_id};
+use super::visitor::uncounted_reason;
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
 use crate::names::Goal;
@@ -98,6 +98,11 @@ fn find_experiment<'a>(
         .ok_or_else(|| ApiError::UnknownExperiment(name.unwrap_or_default().to_owned()))
 }
 
+/// Records a view or conversion for the unit the session was assigned, in
+/// the variant it was assigned: a browser never enrols a unit and never
+/// names a variant for another unit. A proven user id the session has not
+/// seen counts only when it is already a participant, in its recorded
+/// variant.
 async fn track(
     state: &AppState,
     req: &HttpRequest,
@@ -106,30 +111,50 @@ async fn track(
     action: Action,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let user = UserId::from_request(req)?;
+    let user = UserId::from_request(req, &state.live.current().settings.session.user_ids)?;
     if let Some((reason, _)) = uncounted_reason(state, req, experiment, force)? {
         state.metrics.uncounted.with_label_values(&[reason]).inc();
         return Ok(HttpResponse::NoContent().finish());
     }
     let name = experiment.name.as_str();
-    let assignment = session.state().assignment(name);
-    let variant = match assignment.map(|a| a.variant.as_deref()) {
-        None => return Err(ApiError::NotAssigned(name.to_owned())),
-        // Drawn out of the traffic share: served the control, never counted.
-        Some(None) => {
-            state
-                .metrics
-                .uncounted
-                .with_label_values(&["not_enrolled"])
-                .inc();
-            return Ok(HttpResponse::NoContent().finish());
+    let not_assigned = || ApiError::NotAssigned(name.to_owned());
+    let another_user = user
+        .as_ref()
+        .filter(|u| session.state().user_id.as_deref() != Some(u.as_str()));
+    let (unit, variant) = match another_user {
+        Some(user) => {
+            let recorded = state
+                .store
+                .recorded_variant(name, user.as_str())
+                .await
+                .map_err(ApiError::store)?;
+            let variant = recorded
+                .and_then(|v| experiment.variant_index(&v))
+                .ok_or_else(not_assigned)?;
+            (user.as_str().to_owned(), variant)
         }
-        Some(Some(variant)) => experiment
-            .variant_index(variant)
-            .map(|i| experiment.variants[i].name.clone())
-            .ok_or_else(|| ApiError::NotAssigned(name.to_owned()))?,
+        None => match session
+            .state()
+            .assignment(name)
+            .map(|a| a.variant.as_deref())
+        {
+            None => return Err(not_assigned()),
+            // Drawn out of the traffic share: served the control, never counted.
+            Some(None) => {
+                state
+                    .metrics
+                    .uncounted
+                    .with_label_values(&["not_enrolled"])
+                    .inc();
+                return Ok(HttpResponse::NoContent().finish());
+            }
+            Some(Some(variant)) => {
+                let variant = experiment.variant_index(variant).ok_or_else(not_assigned)?;
+                (session.state().unit().to_owned(), variant)
+            }
+        },
     };
-    let unit = unit_id(&mut session, user.as_ref());
+    let variant = experiment.variants[variant].name.clone();
     let goal = match &action {
         Action::Convert(goal) => Some(goal.clone()),
         _ => None,
@@ -148,6 +173,8 @@ async fn track(
         Applied::Viewed { .. } => "view",
         Applied::Converted { first: true } => "conversion",
         Applied::Converted { first: false } => "repeat_conversion",
+        // Not a participant, or one of another variant: nothing was counted.
+        Applied::NotAssigned | Applied::VariantMismatch { .. } => return Err(not_assigned()),
         _ => "other",
     };
     state
@@ -155,7 +182,9 @@ async fn track(
         .events
         .with_label_values(&[name, variant.as_str(), label])
         .inc();
-    if let Some(goal) = goal {
+    if let Some(goal) = goal
+        && another_user.is_none()
+    {
         remember_goal(&mut session, name, &goal);
     }
     session.save()?;

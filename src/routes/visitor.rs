@@ -3,8 +3,9 @@
 //! the durable enrolment of new participants.
 
 use crate::assignment::{Decision, decide};
+use crate::configuration::UserIdPolicy;
 use crate::error::ApiError;
-use crate::experiment::{AssignmentMethod, Experiment, Experiments};
+use crate::experiment::{Experiment, Experiments};
 use crate::session::{UserId, VisitorSession};
 use crate::state::AppState;
 use crate::store::{Action, Applied, Event, Source};
@@ -63,26 +64,15 @@ fn bot(
     })
 }
 
-/// The counting unit of a visitor: the `X-User-Id` of this request (which the
-/// session then remembers), else the one remembered, else the visitor id.
-pub fn unit_id(session: &mut VisitorSession, user: Option<&UserId>) -> String {
-    if let Some(user) = user {
-        if session.state().user_id.as_deref() != Some(user.as_str()) {
-            session.update(|s| s.user_id = Some(user.as_str().to_owned()));
-        }
-        return user.as_str().to_owned();
-    }
-    let state = session.state();
-    state
-        .user_id
-        .clone()
-        .unwrap_or_else(|| state.visitor_id.clone())
-}
-
 /// Resolves the variant for a visitor, assigning and enrolling when needed.
+/// A user id the session has not seen is a new unit: the assignments the
+/// cookie holds were made for the unit before it, so it is decided afresh
+/// (by the hash, or the weighted draw) exactly as a new visitor is, and a
+/// unit already on record keeps its variant.
 pub async fn serve<'a>(
     state: &AppState,
     experiments: &'a Experiments,
+    user_ids: &UserIdPolicy,
     req: &actix_web::HttpRequest,
     experiment_name: Option<&str>,
     force: Option<&str>,
@@ -91,7 +81,16 @@ pub async fn serve<'a>(
     let experiment = experiments
         .get(experiment_name)
         .ok_or_else(|| ApiError::UnknownExperiment(experiment_name.unwrap_or_default().into()))?;
-    let user = UserId::from_request(req)?;
+    let user = UserId::from_request(req, user_ids)?;
+    let known = |name: &str| experiments.get(Some(name)).is_some();
+    if session
+        .state()
+        .assignments
+        .iter()
+        .any(|a| !known(&a.experiment))
+    {
+        session.update(|s| s.forget_unknown(known));
+    }
     if let Some((reason, variant)) = not_counting(experiment, force)? {
         state.metrics.uncounted.with_label_values(&[reason]).inc();
         return Ok(Served {
@@ -99,11 +98,12 @@ pub async fn serve<'a>(
             variant,
         });
     }
-    let unit = unit_id(session, user.as_ref());
+    if let Some(user) = &user
+        && session.state().user_id.as_deref() != Some(user.as_str())
+    {
+        session.update(|s| s.switch_user(user.as_str()));
+    }
     let name = experiment.name.as_str();
-    // With hash assignment, a given user id decides even over an older cookie.
-    let computed = (experiment.assignment == AssignmentMethod::Hash && user.is_some())
-        .then(|| decide(experiment, &unit));
     let kept = session
         .state()
         .assignment(name)
@@ -111,14 +111,11 @@ pub async fn serve<'a>(
             None => Some(Decision::NotEnrolled),
             Some(v) => experiment.variant_index(v).map(Decision::Enrolled),
         });
-    let decision = match (kept, computed) {
-        (Some(kept), None) => return Ok(served(state, experiment, kept)),
-        (Some(kept), Some(computed)) if kept == computed => {
-            return Ok(served(state, experiment, kept));
-        }
-        (_, Some(computed)) => computed,
-        (None, None) => decide(experiment, &unit),
-    };
+    if let Some(kept) = kept {
+        return Ok(served(state, experiment, kept));
+    }
+    let unit = session.state().unit().to_owned();
+    let decision = decide(experiment, &unit);
     // Checked only before an enrolment: a visitor whose cookie holds an
     // assignment was a counted browser already, and the user-agent list is
     // the most expensive check of a returning visitor's request.
@@ -168,18 +165,23 @@ pub async fn serve<'a>(
             });
         }
     };
-    // A unit already enrolled elsewhere (another device, another instance) keeps its variant.
-    let index = match applied {
-        Applied::Enrolled { variant, .. } => experiment.variant_index(&variant).unwrap_or(index),
-        _ => index,
+    // A unit already enrolled elsewhere (another device, another instance,
+    // a backend's event) keeps its variant.
+    let (index, new) = match applied {
+        Applied::Enrolled { variant, new } => {
+            (experiment.variant_index(&variant).unwrap_or(index), new)
+        }
+        _ => (index, false),
     };
-    state
-        .metrics
-        .events
-        .with_label_values(&[name, experiment.variants[index].name.as_str(), "enroll"])
-        .inc();
-    let variant_name = experiment.variants[index].name.as_str().to_owned();
-    session.update(|s| s.set_assignment(name, Some(&variant_name)));
+    let variant_name = experiment.variants[index].name.as_str();
+    if new {
+        state
+            .metrics
+            .events
+            .with_label_values(&[name, variant_name, "enroll"])
+            .inc();
+    }
+    session.update(|s| s.set_assignment(name, Some(variant_name)));
     Ok(Served {
         experiment,
         variant: index,

@@ -3,8 +3,10 @@
 //! undecodable cookie is a new visitor, never an error.
 
 mod state;
+mod user_id;
 
 pub use state::{Assignment, VisitorState};
+pub use user_id::UserId;
 
 use crate::configuration::{ContentSecurity, SameSitePolicy, SessionSettings};
 use actix_session::config::{CookieContentSecurity, PersistentSession};
@@ -98,50 +100,10 @@ pub enum SessionError {
     /// An `X-User-Id` that is not one.
     #[error("{0}")]
     BadUserId(&'static str),
+    /// An `X-User-Id` without the proof the configuration asks for.
+    #[error("{0}")]
+    UnprovenUserId(&'static str),
     /// The state could not be written into the cookie.
     #[error("cannot save the session: {0}")]
     Save(String),
-}
-
-/// A client-supplied user id (`X-User-Id`), checked at the edge: 1 to 128
-/// visible ASCII characters, no quotes or backslashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserId(String);
-
-impl UserId {
-    /// The header name.
-    pub const HEADER: &'static str = "X-User-Id";
-
-    /// Checks a user id.
-    pub fn parse(value: &str) -> Result<Self, SessionError> {
-        let ok = (1..=128).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
-        if ok {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(SessionError::BadUserId(
-                "user id must be 1 to 128 visible ASCII characters without quotes or backslashes",
-            ))
-        }
-    }
-
-    /// Reads the optional `X-User-Id` header.
-    pub fn from_request(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
-        match req.headers().get(Self::HEADER) {
-            None => Ok(None),
-            Some(value) => {
-                let text = value
-                    .to_str()
-                    .map_err(|_| SessionError::BadUserId("X-User-Id is not ASCII"))?;
-                Self::parse(text).map(Some)
-            }
-        }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }

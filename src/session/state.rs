@@ -81,6 +81,27 @@ impl VisitorState {
         });
     }
 
+    /// Makes `user` the counting unit. A new unit forgets the assignments
+    /// of the one before: each was made for the unit that held the cookie
+    /// then, and a browser must never count another unit in them.
+    pub fn switch_user(&mut self, user: &str) {
+        if self.user_id.as_deref() != Some(user) {
+            self.user_id = Some(user.to_owned());
+            self.assignments.clear();
+        }
+    }
+
+    /// The counting unit: the user id once known, else the visitor id.
+    pub fn unit(&self) -> &str {
+        self.user_id.as_deref().unwrap_or(&self.visitor_id)
+    }
+
+    /// Forgets the assignments of experiments that `exists` does not know,
+    /// so that the cookie cannot grow with experiments long gone.
+    pub fn forget_unknown(&mut self, exists: impl Fn(&str) -> bool) {
+        self.assignments.retain(|a| exists(&a.experiment));
+    }
+
     /// The compact form.
     pub fn encode(&self) -> String {
         let user = self

@@ -103,8 +103,9 @@ pub enum Action {
     Convert(Goal),
 }
 
-/// One event to record. Views and conversions enrol the unit too when it is
-/// not yet a participant, so that counts stay consistent.
+/// One event to record. A server-side view or conversion enrols the unit
+/// too when it is not yet a participant, so that counts stay consistent; a
+/// browser's never does (see [`Applied::NotAssigned`]).
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The experiment.
@@ -151,6 +152,17 @@ pub enum Applied {
         /// The variant on record.
         recorded: String,
     },
+    /// A browser's view or conversion of a unit that is not a participant:
+    /// only an assignment enrols a unit from a browser, so that no client
+    /// can enrol made-up units in a variant of its choice. Nothing changed.
+    NotAssigned,
+}
+
+impl Applied {
+    /// Refused: the event changed nothing and gives its id back.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::VariantMismatch { .. } | Self::NotAssigned)
+    }
 }
 
 /// A sender's id for one request, so that a retry of it changes nothing:
@@ -256,6 +268,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every results history point, oldest first, with `experiment`'s counts
     /// at each (none at the points before it had any).
     async fn history(&self, experiment: &str) -> Result<Vec<HistoryPoint>, StoreError>;
+    /// The variant `unit_id` is a participant of in `experiment`, if it is one.
+    async fn recorded_variant(
+        &self,
+        experiment: &str,
+        unit_id: &str,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// Opens the store named by `url` and runs its migrations.

@@ -158,4 +158,20 @@ impl Store for SqlStore {
     async fn history(&self, experiment: &str) -> Result<Vec<HistoryPoint>, StoreError> {
         self.history_points(experiment).await
     }
+
+    async fn recorded_variant(
+        &self,
+        experiment: &str,
+        unit_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(within!(self, self.read_timeout, |conn| {
+            sqlx::query_scalar(
+                "SELECT variant FROM participants WHERE experiment = $1 AND unit_id = $2",
+            )
+            .bind(experiment)
+            .bind(unit_id)
+            .fetch_optional(conn)
+            .await?
+        })?)
+    }
 }

@@ -9,9 +9,9 @@
 use super::effects::{Effects, Routing};
 use super::increments::{Increments, count};
 use super::outbox::{OutboxAnswer, OutboxOp};
-use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
+use super::{Action, Applied, Event, Source, StoreError, Write, Written, delivery_order};
 use crate::configuration::Synchronous;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -122,8 +122,8 @@ impl SqliteWrites {
                 self.routing.record(&mut effects, event, &outcome);
                 applied.push(outcome);
             }
-            if let (true, Some(id), [Applied::VariantMismatch { .. }]) =
-                (write.single, &write.delivery, applied.as_slice())
+            if let (true, Some(id), [refused]) = (write.single, &write.delivery, applied.as_slice())
+                && refused.is_refusal()
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
                 tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?
@@ -193,31 +193,41 @@ fn apply_event(
             return Ok(Applied::DuplicateId);
         }
     }
-    let new =
-        tx.prepare_cached(
-            "INSERT INTO participants (experiment, unit_id, variant, source, views, created_at) \
-             VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
-            experiment,
-            event.unit_id,
-            event.variant.as_str(),
-            event.source.as_str(),
-            event.at
-        ])? == 1;
+    // Only an assignment enrols a unit from a browser: its views and
+    // conversions need the unit on record, so they read before they write.
+    let enrols = event.source != Source::Browser || event.action == Action::Enroll;
+    let new = enrols
+        && tx
+            .prepare_cached(
+                "INSERT INTO participants (experiment, unit_id, variant, source, views, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                experiment,
+                event.unit_id,
+                event.variant.as_str(),
+                event.source.as_str(),
+                event.at
+            ])?
+            == 1;
     // Views before this event: a new participant has none.
     let mut views_before = 0_i64;
     if new {
         count(event.variant.as_str(), "participants", "");
     } else {
-        let recorded: String;
-        (recorded, views_before) = tx
+        let on_record: Option<(String, i64)> = tx
             .prepare_cached(
                 "SELECT variant, views FROM participants WHERE experiment = ?1 AND unit_id = ?2",
             )?
             .query_row(params![experiment, event.unit_id], |row| {
                 Ok((row.get(0)?, row.get(1)?))
-            })?;
+            })
+            .optional()?;
+        let Some((recorded, views)) = on_record else {
+            release_id(tx, event)?;
+            return Ok(Applied::NotAssigned);
+        };
+        views_before = views;
         if event.action == Action::Enroll {
             return Ok(Applied::Enrolled {
                 new,
@@ -225,11 +235,7 @@ fn apply_event(
             });
         }
         if recorded != event.variant.as_str() {
-            if let Some(id) = &event.event_id {
-                // The rejected event must not consume its id: a corrected retry may reuse it.
-                tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?
-                    .execute([id])?;
-            }
+            release_id(tx, event)?;
             return Ok(Applied::VariantMismatch { recorded });
         }
     }
@@ -276,6 +282,15 @@ fn apply_event(
             Applied::Converted { first }
         }
     })
+}
+
+/// A refused event must not consume its id: a corrected retry may reuse it.
+fn release_id(tx: &Transaction, event: &Event) -> Result<(), StoreError> {
+    if let Some(id) = &event.event_id {
+        tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?
+            .execute([id])?;
+    }
+    Ok(())
 }
 
 /// The batch's digest sums and outbox rows; whether rows were added.

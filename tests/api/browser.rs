@@ -8,6 +8,7 @@ mod demo;
 mod driver;
 mod history;
 mod lifecycle;
+mod logged_in;
 
 use crate::helpers::TestApp;
 

@@ -181,3 +181,54 @@ async fn cors_allows_credentials_only_for_configured_origins() {
         .unwrap();
     assert_eq!(preflight.status(), 200);
 }
+
+#[tokio::test]
+async fn assignments_of_experiments_that_no_longer_exist_leave_the_cookie() {
+    let retired = r#"
+[experiments.retired_test]
+variants = [{ name = "A", weight = 50 }, { name = "B", weight = 50 }]
+"#;
+    let before = spawn_app_with(&format!("{DEMO}{retired}")).await;
+    let plain = reqwest::Client::new();
+    let first = plain
+        .get(before.url("/get_content?experiment=retired_test"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_cookie(&first);
+    assert!(cookie.contains("retired_test"), "{cookie}");
+    // The same session key, and the experiment gone from the configuration.
+    let after = spawn_app().await;
+    let answer = plain
+        .get(after.url("/get_content"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let pruned = session_cookie(&answer);
+    assert!(!pruned.contains("retired_test"), "{pruned}");
+    assert!(pruned.contains("homepage_cta"), "{pruned}");
+}
+
+#[tokio::test]
+async fn a_repeated_user_id_request_that_enrols_no_one_is_not_counted_as_an_enrolment() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        // A new browser each time: the store, not the cookie, knows the user.
+        let response = crate::helpers::browser()
+            .get(app.url("/get_content"))
+            .header("X-User-Id", "customer-42")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let enrolments: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("splitcast_events_total") && l.contains("action=\"enroll\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(enrolments, 1.0, "{metrics}");
+    assert_eq!(app.total("homepage_cta", "participants").await, 1);
+}

@@ -1,6 +1,7 @@
 //! A batch's events resolved in memory, in order, against what the database
 //! held before the batch: which are duplicates, which enrol a new
-//! participant, which contradict the variant on record, which event ids a
+//! participant, which contradict the variant on record, which a browser may
+//! not record because only an assignment enrols from a browser, which event ids a
 //! rejected event gives back. Events of one batch depend on earlier ones (a
 //! new unit's enrolment then its conversion, two conversions of one unit, an
 //! event id used twice), so they are walked here one by one while the
@@ -8,7 +9,7 @@
 //! of the SQLite writer (`sqlite_writes.rs`), event for event.
 
 use super::increments::{Increments, count};
-use super::{Action, Applied, Event};
+use super::{Action, Applied, Event, Source};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A participant: (experiment, unit id).
@@ -82,6 +83,13 @@ impl<'a> Plan<'a> {
             });
             let new = on_record.is_none();
             match on_record {
+                None if event.source == Source::Browser && event.action != Action::Enroll => {
+                    if let Some(id) = id {
+                        recorded.insert(id, false);
+                    }
+                    plan.steps.push(Step::Done(Applied::NotAssigned));
+                    continue;
+                }
                 None => {
                     plan.enrolments.insert(unit, index);
                     variants.insert(unit, event.variant.as_str());

@@ -112,3 +112,34 @@ fn an_id_recorded_before_makes_a_duplicate_and_is_never_released() {
     assert!(plan.enrolments.is_empty());
     assert_eq!(resolve(&events, &before, 0, 0)[0], Applied::DuplicateId);
 }
+
+#[test]
+fn a_browsers_view_or_conversion_never_enrols_but_counts_once_the_unit_is_assigned() {
+    let browser = |unit: &str, variant: &str, action: Action| Event {
+        source: Source::Browser,
+        ..event(unit, variant, action, None)
+    };
+    let events = [
+        browser("sybil", "B", convert()),
+        browser("sybil", "B", Action::View),
+        browser("u1", "A", Action::Enroll),
+        browser("u1", "A", convert()),
+    ];
+    let outcomes = resolve(&events, &Before::default(), 0, -1);
+    assert_eq!(
+        outcomes,
+        [
+            Applied::NotAssigned,
+            Applied::NotAssigned,
+            Applied::Enrolled {
+                new: true,
+                variant: "A".into()
+            },
+            Applied::Converted { first: true },
+        ]
+    );
+    let refs: Vec<&Event> = events.iter().collect();
+    let plan = Plan::new(&refs, &Before::default());
+    assert_eq!(plan.enrolments.len(), 1, "only u1 enrols");
+    assert!(plan.views.is_empty());
+}
