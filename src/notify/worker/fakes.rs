@@ -33,25 +33,15 @@ pub(super) struct State {
 pub(super) struct FakeOutbox {
     pub(super) state: Mutex<State>,
     pub(super) wake: Arc<Notify>,
+    /// A row another writer commits while the next claim looks (after its
+    /// read), announcing it on the wake-up as the store does.
+    pub(super) commit_during_claim: Mutex<Option<Notification>>,
 }
 
 impl FakeOutbox {
     pub(super) fn with(notifications: &[Notification]) -> Arc<Self> {
         let outbox = Self::default();
-        let now = now_millis();
-        outbox.state.lock().unwrap().rows = (1..)
-            .zip(notifications)
-            .map(|(id, n)| Row {
-                id,
-                payload: serde_json::to_string(n).unwrap(),
-                is_event: matches!(n, Notification::Event { .. }),
-                created_ms: now,
-                next_attempt_ms: now,
-                locked_until: 0,
-                attempts: 0,
-                dead: None,
-            })
-            .collect();
+        outbox.state.lock().unwrap().rows = (1..).zip(notifications).map(row).collect();
         Arc::new(outbox)
     }
 
@@ -69,6 +59,21 @@ impl FakeOutbox {
     }
 }
 
+/// A row due now.
+fn row((id, n): (i64, &Notification)) -> Row {
+    let now = now_millis();
+    Row {
+        id,
+        payload: serde_json::to_string(n).unwrap(),
+        is_event: matches!(n, Notification::Event { .. }),
+        created_ms: now,
+        next_attempt_ms: now,
+        locked_until: 0,
+        attempts: 0,
+        dead: None,
+    }
+}
+
 #[async_trait::async_trait]
 impl Outbox for FakeOutbox {
     async fn claim(
@@ -80,6 +85,13 @@ impl Outbox for FakeOutbox {
         limit: i64,
     ) -> Result<Option<Claimed>, StoreError> {
         let mut state = self.state.lock().unwrap();
+        if let Some(late) = self.commit_during_claim.lock().unwrap().take() {
+            let id = state.rows.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+            state.rows.push(row((id, &late)));
+            self.wake.notify_waiters();
+            // This claim read the outbox before the row was committed.
+            return Ok(None);
+        }
         let due = state.rows.iter_mut().filter(|r| {
             r.dead.is_none()
                 && r.next_attempt_ms <= now_ms

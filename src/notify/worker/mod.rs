@@ -206,6 +206,12 @@ impl DeliveryWorker {
         self.stop = stop;
         let wake = self.store.outbox_wake();
         while !self.stop.is_cancelled() {
+            // Registered before the claim looks at the outbox: a row
+            // committed while it looks wakes this loop instead of waiting
+            // out the idle pause (`notify_waiters` keeps no permit).
+            let woken = wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let pause = match self.try_deliver_next().await {
                 Ok(
                     Outcome::Delivered { .. } | Outcome::DeadLettered { .. } | Outcome::Migrated,
@@ -225,7 +231,7 @@ impl DeliveryWorker {
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = wake.notified() => {}
+                _ = woken => {}
                 _ = self.stop.cancelled() => {}
             }
         }

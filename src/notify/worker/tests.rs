@@ -225,3 +225,30 @@ async fn a_wait_the_service_asked_for_holds_every_instance() {
     }
     assert!(other.sent().is_empty());
 }
+
+/// A row committed while the worker's claim is looking must wake the loop:
+/// the wake-up carries no permit, so a loop that registered for it only
+/// after the claim would sleep out the idle pause (1 s) instead. In paused
+/// time the pause costs nothing real, but it shows on the clock.
+#[tokio::test(start_paused = true)]
+async fn a_row_committed_during_a_claim_is_delivered_without_waiting_out_the_pause() {
+    let outbox = FakeOutbox::with(&[]);
+    *outbox.commit_during_claim.lock().unwrap() = Some(conversion(1));
+    let notifier = FakeNotifier::answering([]);
+    let w = worker(&notifier, &outbox, None, NO_WAIT);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let start = tokio::time::Instant::now();
+    let running = tokio::spawn(w.run(stop.clone()));
+    while notifier.sent().is_empty() {
+        // Virtual time: the clock moves only when every task waits.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(start.elapsed() < Duration::from_secs(5), "never delivered");
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "delivered only after {:?}: the wake-up was lost",
+        start.elapsed()
+    );
+    stop.cancel();
+    running.await.unwrap();
+}
