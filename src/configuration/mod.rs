@@ -125,6 +125,23 @@ impl Sources {
 impl Settings {
     /// Loads and validates the configuration.
     pub fn load(sources: Sources) -> Result<Self, ConfigError> {
+        Self::from_raw(Self::load_raw(sources)?)
+    }
+
+    /// Loads the configuration and validates it under `environment`, whatever
+    /// the file says; also answers the file's own `environment`. A reload
+    /// uses it: a running production process must never take a file that
+    /// only development's lenient rules accept.
+    pub fn load_as(
+        sources: Sources,
+        environment: Environment,
+    ) -> Result<(Self, Environment), ConfigError> {
+        let mut raw = Self::load_raw(sources)?;
+        let in_file = std::mem::replace(&mut raw.environment, environment);
+        Ok((Self::from_raw(raw)?, in_file))
+    }
+
+    fn load_raw(sources: Sources) -> Result<RawSettings, ConfigError> {
         let path = sources
             .file
             .clone()
@@ -152,12 +169,11 @@ impl Settings {
             .list_separator(",")
             .with_list_parse_key("notify.allowed_hosts")
             .source(sources.env);
-        let raw: RawSettings = builder
+        builder
             .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
-        Self::from_raw(raw)
+            .map_err(|e| ConfigError(one_line(&e.to_string())))
     }
 
     /// Parses configuration text (TOML) with no other source; for tests and
