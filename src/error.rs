@@ -37,6 +37,14 @@ pub enum ApiError {
     /// A missing or wrong token.
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// An admin write from a page of another origin (cross-site request).
+    #[error(
+        "the Origin of this request is neither this server nor one of server.cors_allowed_origins"
+    )]
+    ForbiddenOrigin,
+    /// An admin POST that does not declare a JSON body.
+    #[error("the body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
     /// No such route.
     #[error("no such resource")]
     NotFound,
@@ -70,6 +78,8 @@ impl ApiError {
             Self::Rejected(rejection) => rejection.code.as_str(),
             Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidChange(_) => "invalid_change",
@@ -118,6 +128,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -226,6 +226,18 @@ impl Settings {
                 );
             }
         } else if !raw.admin.is_configured() {
+            // Open admin endpoints are a convenience for one's own machine;
+            // on a reachable address anyone on the network could use them.
+            if !raw.server.is_loopback() {
+                return Err(ConfigError::at(
+                    "admin.token",
+                    format!(
+                        "is required when server.host ({:?}) is not a loopback address, \
+                         even in development",
+                        raw.server.host
+                    ),
+                ));
+            }
             warnings.push("admin.token is empty: /results is open (development only)".to_owned());
         }
         Ok(Self {

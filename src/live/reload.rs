@@ -117,7 +117,9 @@ impl Reloader {
             .collect();
         let (merged, mut outcome) = merge(&running, new, &with_participants);
         if in_file != running.environment {
-            outcome.needs_restart.insert(0, environment_kept(running.environment));
+            outcome
+                .needs_restart
+                .insert(0, environment_kept(running.environment));
         }
         let restart_notifiers = !same_notifiers(&running, &merged);
         for warning in &merged.warnings {

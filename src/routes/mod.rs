@@ -1,5 +1,6 @@
 //! HTTP routes, one file per resource, mounted by [`configure`].
 
+mod admin_guard;
 mod body;
 mod content;
 mod experiments;

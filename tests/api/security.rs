@@ -1,4 +1,5 @@
 //! The hardening findings of the security review, one module each: what a
 //! client, a cross-site page or an edited file must not be able to do.
 
+mod admin_requests;
 mod reload_environment;

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 fn production() -> String {
     config("")
-        .patched("environment = \"development\"", "environment = \"production\"")
+        .patched(
+            "environment = \"development\"",
+            "environment = \"production\"",
+        )
         .patched("[session]", "[session]\nsecure = true")
 }
 
@@ -23,7 +26,10 @@ async fn reload(app: &TestApp) -> reqwest::Response {
 
 /// Asserts that the admin API still wants the token.
 async fn still_guarded(app: &TestApp) {
-    assert_eq!(error_code(app.get("/results").await, 401).await, "unauthorized");
+    assert_eq!(
+        error_code(app.get("/results").await, 401).await,
+        "unauthorized"
+    );
     let change = app
         .client
         .post(app.url("/experiments/homepage_cta/status"))
@@ -39,15 +45,20 @@ async fn a_file_switched_to_development_is_checked_under_production_rules() {
     let app = spawn_app_from(&production(), None).await;
     let catcher = answering_blip().await;
     let running = std::fs::read_to_string(&app.config_path).unwrap();
-    let to_development =
-        running.patched("environment = \"production\"", "environment = \"development\"");
+    let to_development = running.patched(
+        "environment = \"production\"",
+        "environment = \"development\"",
+    );
 
     // The reproduction (development, no admin token, a loopback notifier),
     // then each of its two changes alone: each is refused by its key.
     let no_token = to_development.patched(&format!("token = \"{TOKEN}\""), "token = \"\"");
     let loopback = to_development.clone() + &blip(&catcher, None);
     for (text, key) in [
-        (no_token.clone() + &blip(&catcher, None), "notifiers.blip.url"),
+        (
+            no_token.clone() + &blip(&catcher, None),
+            "notifiers.blip.url",
+        ),
         (no_token, "admin.token"),
         (loopback, "notifiers.blip.url"),
     ] {
