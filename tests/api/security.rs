@@ -2,4 +2,5 @@
 //! client, a cross-site page or an edited file must not be able to do.
 
 mod admin_requests;
+mod check_config;
 mod reload_environment;
