@@ -216,6 +216,13 @@ impl Settings {
             sections::check_production_token("admin.token", &raw.admin.token)?;
             sections::check_production_token("ingest.token", &ingest.token)?;
             sections::check_production_token("metrics.token", &raw.metrics.token)?;
+            if !notify.blocks_private_addresses() {
+                warnings.push(
+                    "notify.block_private_addresses is off in production: a notifier URL, or \
+                     a name it resolves to, may reach this network's internal services"
+                        .to_owned(),
+                );
+            }
             if notifiers
                 .iter()
                 .all(|n| matches!(n.target, NotifierTarget::Log))

@@ -3,4 +3,5 @@
 
 mod admin_requests;
 mod check_config;
+mod proxy;
 mod reload_environment;
