@@ -3,5 +3,6 @@
 
 mod admin_requests;
 mod check_config;
+mod logs;
 mod proxy;
 mod reload_environment;
