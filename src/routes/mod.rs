@@ -9,6 +9,7 @@ mod history;
 pub mod json_errors;
 mod pages;
 mod results;
+pub mod security_headers;
 mod track;
 mod visitor;
 mod webhook;

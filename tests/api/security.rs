@@ -3,6 +3,7 @@
 
 mod admin_requests;
 mod check_config;
+mod headers;
 mod logs;
 mod proxy;
 mod reload_environment;
