@@ -5,7 +5,7 @@
 pub mod auth;
 pub mod payload;
 
-pub use auth::{Credential, authenticate};
+pub use auth::{Credential, authenticate, precheck};
 pub use payload::{Batch, MAX_BATCH, Resolved, parse_batch, resolve};
 
 use crate::store::Applied;

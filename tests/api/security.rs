@@ -7,3 +7,4 @@ mod headers;
 mod logs;
 mod proxy;
 mod reload_environment;
+mod webhook_auth;
