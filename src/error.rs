@@ -2,6 +2,7 @@
 //! form `{"error": {"code": "...", "message": "..."}}`; a 5xx body never
 //! carries internals, whose cause chain goes to the log instead.
 
+use crate::echo::{cut_message, echo};
 use crate::ingest::{RejectCode, Rejection};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -11,16 +12,16 @@ use serde_json::json;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request names an experiment that is not configured.
-    #[error("unknown experiment {0:?}")]
+    #[error("unknown experiment {}", echo(.0))]
     UnknownExperiment(String),
     /// The request names a goal the experiment does not have.
-    #[error("unknown goal {0:?}")]
+    #[error("unknown goal {}", echo(.0))]
     UnknownGoal(String),
     /// The request names a variant the experiment does not have.
-    #[error("unknown variant {0:?}")]
+    #[error("unknown variant {}", echo(.0))]
     UnknownVariant(String),
     /// A view or conversion from a visitor with no assignment.
-    #[error("the visitor has no assignment in experiment {0:?}")]
+    #[error("the visitor has no assignment in experiment {}", echo(.0))]
     NotAssigned(String),
     /// Malformed input.
     #[error("{0}")]
@@ -154,7 +155,8 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
+        let message = cut_message(&self.to_string());
+        response.json(json!({"error": {"code": self.code(), "message": message}}))
     }
 }
 

@@ -71,7 +71,8 @@ impl Rejection {
     pub fn new(code: RejectCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            // serde's messages repeat a client's unknown key whole.
+            message: crate::echo::cut_message(&message.into()),
         }
     }
 }
@@ -150,5 +151,5 @@ impl Summary {
 
 /// `value` quoted for a message, cut short: it came from the client.
 pub(crate) fn quoted(value: &str) -> String {
-    format!("{:?}", value.chars().take(60).collect::<String>())
+    crate::echo::echo(value)
 }

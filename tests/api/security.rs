@@ -3,6 +3,7 @@
 
 mod admin_requests;
 mod check_config;
+mod echo;
 mod headers;
 mod logs;
 mod proxy;
