@@ -8,4 +8,5 @@ mod headers;
 mod logs;
 mod proxy;
 mod reload_environment;
+mod sqlite_mode;
 mod webhook_auth;
