@@ -1,7 +1,8 @@
 //! Which addresses a notifier must not reach when
 //! `notify.block_private_addresses` is on: anything that is not a public
 //! unicast address on the internet (loopback, private networks, link-local
-//! — where cloud metadata services live —, shared, reserved, multicast).
+//! — where cloud metadata services live —, shared, reserved, multicast),
+//! including an IPv6 address that embeds such an IPv4 address.
 //! Used by the configuration for literal addresses and by the notifiers'
 //! DNS resolver for every name they look up.
 
@@ -33,16 +34,12 @@ fn is_private_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_private_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    // An address that carries an IPv4 address reaches that address: a
+    // mapped, NAT64 or 6to4 form of 127.0.0.1 is 127.0.0.1.
+    if let Some(v4) = embedded_v4(ip) {
         return is_private_v4(v4);
     }
     let segments = ip.segments();
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        // NAT64: the IPv4 address it stands for decides.
-        let [a, b] = segments[6].to_be_bytes();
-        let [c, d] = segments[7].to_be_bytes();
-        return is_private_v4(Ipv4Addr::new(a, b, c, d));
-    }
     ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_unique_local()
@@ -50,7 +47,36 @@ fn is_private_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
         || ip.is_multicast()
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] & 0xfff0) == 0x3ff0 // documentation (3fff::/20)
         || segments[0] == 0 // the rest of ::/8: reserved, IPv4-compatible
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only
+        || segments[..3] == [0x64, 0xff9b, 1] // local-use NAT64, any prefix length
+        // IETF protocol assignments, Teredo (2001::/32) among them: a Teredo
+        // address hides its IPv4 server and client, so it is refused whole.
+        || (segments[0] == 0x2001 && segments[1] < 0x0200)
+        || segments[0] == 0x5f00 // SRv6 segment identifiers
+}
+
+/// The IPv4 address `ip` embeds in a form that reaches it: IPv4-mapped
+/// (`::ffff:a.b.c.d`), well-known NAT64 (`64:ff9b::/96`) and 6to4
+/// (`2002:AABB:CCDD::/48` reaches `AA.BB.CC.DD`'s network).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = ip.segments();
+    let v4 = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(v4(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return Some(v4(s[1], s[2]));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -90,6 +116,23 @@ mod tests {
             "64:ff9b::a00:1",
             "2001:db8::1",
             "::127.0.0.1",
+            "::8.8.8.8", // IPv4-compatible: deprecated, refused whatever it embeds
+            "::ffff:0:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::808:808", // local-use NAT64
+            "2002:7f00:1::",      // 6to4 of 127.0.0.1
+            "2002:a9fe:a9fe::1",  // 6to4 of 169.254.169.254
+            "2002:c0a8:101::1",   // 6to4 of 192.168.1.1
+            "2002:a00:1:1::1",    // 6to4 of 10.0.0.1
+            "2002::",             // 6to4 of 0.0.0.0
+            "2001::1",            // Teredo
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:2::1",  // benchmarking
+            "2001:10::1", // ORCHID
+            "100::1",     // discard-only
+            "3fff::1",    // documentation
+            "5f00::1",    // SRv6
         ] {
             assert!(private(address), "{address} should be private");
         }
@@ -111,6 +154,10 @@ mod tests {
             "2001:4860:4860::8888",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
+            "2002:808:808::1", // 6to4 of 8.8.8.8
+            "2002:101:101::",
+            "2001:200::1", // just past the IETF protocol assignments
+            "2a00:1450:4001::200e",
         ] {
             assert!(!private(address), "{address} should be public");
         }

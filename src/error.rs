@@ -2,6 +2,7 @@
 //! form `{"error": {"code": "...", "message": "..."}}`; a 5xx body never
 //! carries internals, whose cause chain goes to the log instead.
 
+use crate::echo::{cut_message, echo};
 use crate::ingest::{RejectCode, Rejection};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -11,16 +12,16 @@ use serde_json::json;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request names an experiment that is not configured.
-    #[error("unknown experiment {0:?}")]
+    #[error("unknown experiment {}", echo(.0))]
     UnknownExperiment(String),
     /// The request names a goal the experiment does not have.
-    #[error("unknown goal {0:?}")]
+    #[error("unknown goal {}", echo(.0))]
     UnknownGoal(String),
     /// The request names a variant the experiment does not have.
-    #[error("unknown variant {0:?}")]
+    #[error("unknown variant {}", echo(.0))]
     UnknownVariant(String),
     /// A view or conversion from a visitor with no assignment.
-    #[error("the visitor has no assignment in experiment {0:?}")]
+    #[error("the visitor has no assignment in experiment {}", echo(.0))]
     NotAssigned(String),
     /// Malformed input.
     #[error("{0}")]
@@ -40,6 +41,14 @@ pub enum ApiError {
     /// A missing or wrong token.
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// An admin write from a page of another origin (cross-site request).
+    #[error(
+        "the Origin of this request is neither this server nor one of server.cors_allowed_origins"
+    )]
+    ForbiddenOrigin,
+    /// An admin POST that does not declare a JSON body.
+    #[error("the body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
     /// No such route.
     #[error("no such resource")]
     NotFound,
@@ -74,6 +83,8 @@ impl ApiError {
             Self::Rejected(rejection) => rejection.code.as_str(),
             Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidChange(_) => "invalid_change",
@@ -122,6 +133,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -146,7 +159,8 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        response.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
+        let message = cut_message(&self.to_string());
+        response.json(json!({"error": {"code": self.code(), "message": message}}))
     }
 }
 

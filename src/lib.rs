@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod configuration;
 pub mod credentials;
+pub mod echo;
 pub mod egress;
 pub mod error;
 pub mod experiment;

@@ -126,7 +126,12 @@ async fn reload(settings: Settings, url: Option<String>) -> anyhow::Result<ExitC
     let endpoint = url::Url::parse(&base)
         .and_then(|u| u.join("/admin/reload"))
         .map_err(|e| anyhow::anyhow!("--url {base:?} is not a URL: {e}"))?;
-    let mut request = reqwest::Client::new().post(endpoint.clone());
+    // The server refuses an admin POST not declared as JSON (cross-site
+    // requests cannot declare it without a preflight).
+    let mut request = reqwest::Client::new()
+        .post(endpoint.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body("{}");
     let token = settings.admin.token.expose_secret();
     if !token.is_empty() {
         request = request.bearer_auth(token);

@@ -3,11 +3,12 @@
 //! unchecked: a request names an experiment, variant or goal only by looking
 //! one up among the configured ones.
 
+use crate::echo::{MAX_ECHO_CHARS, echo};
 use std::fmt;
 
 /// Why a name was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{what} {value:?} must match {pattern}")]
+#[error("{what} {} must match {pattern}", echo(value))]
 pub struct NameError {
     what: &'static str,
     value: String,
@@ -26,7 +27,8 @@ fn parse(
     } else {
         Err(NameError {
             what,
-            value: value.chars().take(60).collect(),
+            // One more than is shown, so that `echo` knows it was cut.
+            value: value.chars().take(MAX_ECHO_CHARS + 1).collect(),
             pattern,
         })
     }

@@ -116,6 +116,7 @@ impl Application {
                     cors(&settings.server.cors_allowed_origins),
                 ))
                 .wrap(routes::json_errors::middleware())
+                .wrap(routes::security_headers::middleware())
                 // Outermost: the request's span covers every middleware, and
                 // the in-flight count every request a graceful stop waits for.
                 .wrap_fn(move |req, service| {

@@ -125,6 +125,23 @@ impl Sources {
 impl Settings {
     /// Loads and validates the configuration.
     pub fn load(sources: Sources) -> Result<Self, ConfigError> {
+        Self::from_raw(Self::load_raw(sources)?)
+    }
+
+    /// Loads the configuration and validates it under `environment`, whatever
+    /// the file says; also answers the file's own `environment`. A reload
+    /// uses it: a running production process must never take a file that
+    /// only development's lenient rules accept.
+    pub fn load_as(
+        sources: Sources,
+        environment: Environment,
+    ) -> Result<(Self, Environment), ConfigError> {
+        let mut raw = Self::load_raw(sources)?;
+        let in_file = std::mem::replace(&mut raw.environment, environment);
+        Ok((Self::from_raw(raw)?, in_file))
+    }
+
+    fn load_raw(sources: Sources) -> Result<RawSettings, ConfigError> {
         let path = sources
             .file
             .clone()
@@ -152,12 +169,11 @@ impl Settings {
             .list_separator(",")
             .with_list_parse_key("notify.allowed_hosts")
             .source(sources.env);
-        let raw: RawSettings = builder
+        builder
             .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
-        Self::from_raw(raw)
+            .map_err(|e| ConfigError(one_line(&e.to_string())))
     }
 
     /// Parses configuration text (TOML) with no other source; for tests and
@@ -207,6 +223,13 @@ impl Settings {
             sections::check_production_token("admin.token", &raw.admin.token)?;
             sections::check_production_token("ingest.token", &ingest.token)?;
             sections::check_production_token("metrics.token", &raw.metrics.token)?;
+            if !notify.blocks_private_addresses() {
+                warnings.push(
+                    "notify.block_private_addresses is off in production: a notifier URL, or \
+                     a name it resolves to, may reach this network's internal services"
+                        .to_owned(),
+                );
+            }
             if notifiers
                 .iter()
                 .all(|n| matches!(n.target, NotifierTarget::Log))
@@ -217,6 +240,18 @@ impl Settings {
                 );
             }
         } else if !raw.admin.is_configured() {
+            // Open admin endpoints are a convenience for one's own machine;
+            // on a reachable address anyone on the network could use them.
+            if !raw.server.is_loopback() {
+                return Err(ConfigError::at(
+                    "admin.token",
+                    format!(
+                        "is required when server.host ({:?}) is not a loopback address, \
+                         even in development",
+                        raw.server.host
+                    ),
+                ));
+            }
             warnings.push("admin.token is empty: /results is open (development only)".to_owned());
         }
         Ok(Self {

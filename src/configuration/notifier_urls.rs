@@ -35,3 +35,57 @@ pub(super) fn check(value: &str, notify: &NotifySettings) -> Result<(), String> 
     }
     Ok(())
 }
+
+/// A notifier URL as `check-config` prints it: its user name, password,
+/// every query value and any fragment replaced by `REDACTED`. Unlike
+/// `storage.url`, every query value is hidden, not only secret-named ones: a
+/// hook's query is often its credential (`?code=`, `?sig=`). Unparseable
+/// text is hidden whole.
+pub(super) fn redacted(value: &str) -> String {
+    let Ok(mut url) = url::Url::parse(value) else {
+        return "[redacted: not a valid URL]".to_owned();
+    };
+    if !url.username().is_empty() {
+        let _ = url.set_username("REDACTED");
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("REDACTED"));
+    }
+    if url.query().is_some() {
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(keys.iter().map(|k| (k, "REDACTED")));
+    }
+    if url.fragment().is_some() {
+        url.set_fragment(Some("REDACTED"));
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn credentials_in_a_notifier_url_are_hidden_and_the_rest_kept() {
+        for (url, shown) in [
+            (
+                "https://user:pw@hooks.example.com/x?token=abc",
+                "https://REDACTED:REDACTED@hooks.example.com/x?token=REDACTED",
+            ),
+            (
+                "https://hooks.example.com/x?code=c0de&v=2#sig",
+                "https://hooks.example.com/x?code=REDACTED&v=REDACTED#REDACTED",
+            ),
+            ("https://api.telegram.org", "https://api.telegram.org/"),
+            (
+                "http://[::1]:8080/api/notify",
+                "http://[::1]:8080/api/notify",
+            ),
+            ("not a url", "[redacted: not a valid URL]"),
+        ] {
+            assert_eq!(redacted(url), shown);
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The effective configuration as `check-config` prints it: every secret is
-//! replaced by a marker that tells only whether it is set.
+//! replaced by a marker that tells only whether it is set, and the
+//! credentials a URL can carry by `REDACTED`.
 
-use super::{NotifierTarget, Settings};
+use super::{NotifierTarget, Settings, notifier_urls};
 use crate::experiment::Analysis;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -59,7 +60,7 @@ pub(super) fn render(settings: &Settings) -> String {
         match &n.target {
             NotifierTarget::Log => {}
             NotifierTarget::Bliphq { url, api_key } => {
-                table["url"] = json!(url);
+                table["url"] = json!(notifier_urls::redacted(url));
                 table["api_key"] = json!(redact(api_key));
             }
             NotifierTarget::Telegram {
@@ -69,13 +70,13 @@ pub(super) fn render(settings: &Settings) -> String {
             } => {
                 table["bot_token"] = json!(redact(bot_token));
                 table["chat_id"] = json!(chat_id);
-                table["api_base"] = json!(api_base);
+                table["api_base"] = json!(notifier_urls::redacted(api_base));
             }
             NotifierTarget::Discord { webhook_url } => {
                 table["webhook_url"] = json!(redact(webhook_url));
             }
             NotifierTarget::Webhook { url, secret } => {
-                table["url"] = json!(url);
+                table["url"] = json!(notifier_urls::redacted(url));
                 table["secret"] = json!(redact(secret));
             }
         }

@@ -24,6 +24,23 @@ pub enum Credential {
     },
 }
 
+/// Refuses, before its body is read, a request that no body could make
+/// authentic: without a signature header (or without a signing secret)
+/// only the token can prove the sender, and a stranger must not make the
+/// server read and buffer up to `ingest.max_body_bytes` first. The full
+/// check is still [`authenticate`]'s, once the body is in.
+pub fn precheck(settings: &IngestSettings, headers: &HeaderMap) -> Result<(), IngestError> {
+    let signed = settings.signing_key().is_some() && headers.contains_key(HEADER_SIGNATURE);
+    let token = settings
+        .token()
+        .is_some_and(|expected| bearer_is_one_of(headers, &[expected]));
+    if signed || token {
+        Ok(())
+    } else {
+        Err(IngestError::Unauthorized)
+    }
+}
+
 /// Checks the credentials of a request whose body is `body`, at `now`
 /// (unix seconds). Any failure is the same 401, so a caller learns nothing
 /// about which part was wrong; the reason goes to the debug log.
@@ -125,6 +142,22 @@ mod tests {
                 "{pairs:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_request_with_the_token_or_a_signature_header_gets_its_body_read() {
+        let token_only = settings("token = \"t0k\"");
+        let both = settings(&format!("token = \"t0k\"\nsigning_secret = \"{SECRET}\""));
+        let token = headers(&[("authorization", "Bearer t0k")]);
+        let wrong = headers(&[("authorization", "Bearer nope")]);
+        let signed = headers(&[("webhook-signature", "v1,AAAA")]);
+        assert!(precheck(&token_only, &token).is_ok());
+        assert!(precheck(&token_only, &wrong).is_err());
+        assert!(precheck(&token_only, &headers(&[])).is_err());
+        // A signature is only checked against the body, so it gets read...
+        assert!(precheck(&both, &signed).is_ok());
+        // ...but not where no signing secret could ever verify it.
+        assert!(precheck(&token_only, &signed).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 pub mod auth;
 pub mod payload;
 
-pub use auth::{Credential, authenticate};
+pub use auth::{Credential, authenticate, precheck};
 pub use payload::{Batch, MAX_BATCH, Resolved, parse_batch, resolve};
 
 use crate::store::Applied;
@@ -71,7 +71,8 @@ impl Rejection {
     pub fn new(code: RejectCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            // serde's messages repeat a client's unknown key whole.
+            message: crate::echo::cut_message(&message.into()),
         }
     }
 }
@@ -158,5 +159,5 @@ impl Summary {
 
 /// `value` quoted for a message, cut short: it came from the client.
 pub(crate) fn quoted(value: &str) -> String {
-    format!("{:?}", value.chars().take(60).collect::<String>())
+    crate::echo::echo(value)
 }

@@ -18,7 +18,7 @@ pub const MAX_REASON_CHARS: usize = 500;
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
     /// No configured experiment has this name.
-    #[error("unknown experiment {0:?}")]
+    #[error("unknown experiment {}", crate::echo::echo(.0))]
     UnknownExperiment(String),
     /// The change is not one the experiment can take.
     #[error("{0}")]
@@ -59,7 +59,8 @@ impl Change {
             (Status::Concluded, Some(name)) => {
                 let index = experiment.variant_index(name).ok_or_else(|| {
                     invalid(format!(
-                        "winner {name:?} names no variant of {}",
+                        "winner {} names no variant of {}",
+                        crate::echo::echo(name),
                         experiment.name
                     ))
                 })?;

@@ -85,7 +85,8 @@ pub fn parse_status(text: &str) -> Result<Status, String> {
         "paused" => Ok(Status::Paused),
         "concluded" => Ok(Status::Concluded),
         other => Err(format!(
-            "status must be running, paused or concluded, not {other:?}"
+            "status must be running, paused or concluded, not {}",
+            crate::echo::echo(other)
         )),
     }
 }

@@ -1,6 +1,8 @@
 //! Reloading the configuration file without a restart (SIGHUP or
-//! `POST /admin/reload`). The file is validated exactly as at start-up; an
-//! invalid one changes nothing. A valid one is put in force at once, except
+//! `POST /admin/reload`). The file is validated as at start-up, but under
+//! the running `environment`'s rules whatever the file says (a production
+//! process never takes what only development accepts); an invalid one
+//! changes nothing. A valid one is put in force at once, except
 //! for what a running process cannot take:
 //! - the `environment`, `[server]`, `[session]`, `[storage]` and `[history]`
 //!   sections (the listener, the session key, the database and the
@@ -13,7 +15,7 @@
 //!   That experiment keeps its running definition; a new name starts a new one.
 
 use super::Live;
-use crate::configuration::{ConfigError, Settings, Sources, UserIdPolicy};
+use crate::configuration::{ConfigError, Environment, Settings, Sources, UserIdPolicy};
 use crate::experiment::Experiment;
 use crate::store::{SqlStore, Store, StoreError};
 use std::collections::HashSet;
@@ -94,10 +96,17 @@ impl Reloader {
     }
 
     async fn reload_once(&self) -> Result<ReloadOutcome, ReloadError> {
+        let running = self.live.current().settings.clone();
         let sources = self.sources.clone();
-        let new = tokio::task::spawn_blocking(move || Settings::load(sources))
-            .await
-            .map_err(|_| ConfigError("the configuration could not be read".to_owned()))??;
+        // Checked under the running environment's rules, not the file's: the
+        // environment is kept until a restart, so a file saying
+        // `development` must not bring an empty admin token or a loopback
+        // notifier into a production process.
+        let environment = running.environment;
+        let (new, in_file) =
+            tokio::task::spawn_blocking(move || Settings::load_as(sources, environment))
+                .await
+                .map_err(|_| ConfigError("the configuration could not be read".to_owned()))??;
         let with_participants: HashSet<String> = self
             .store
             .counters()
@@ -106,8 +115,12 @@ impl Reloader {
             .filter(|c| c.metric == "participants" && c.value > 0)
             .map(|c| c.experiment)
             .collect();
-        let running = self.live.current().settings.clone();
         let (merged, mut outcome) = merge(&running, new, &with_participants);
+        if in_file != running.environment {
+            outcome
+                .needs_restart
+                .insert(0, environment_kept(running.environment));
+        }
         let restart_notifiers = !same_notifiers(&running, &merged);
         for warning in &merged.warnings {
             tracing::warn!("{warning}");
@@ -135,7 +148,7 @@ pub fn merge(
             ));
         }
     };
-    keep("environment", running.environment != new.environment);
+    // `new` was validated under the running environment (see `reload_once`).
     new.environment = running.environment;
     keep("server", !same_server(running, &new));
     new.server = running.server.clone();
@@ -165,6 +178,18 @@ pub fn merge(
         }
     }
     (new, outcome)
+}
+
+/// The restart line of a file whose `environment` is not the running one.
+fn environment_kept(running: Environment) -> String {
+    let running = match running {
+        Environment::Development => "development",
+        Environment::Production => "production",
+    };
+    format!(
+        "environment: changed in the file; takes effect at the next restart (the running \
+         value stays, and the file was checked under {running}'s rules)"
+    )
 }
 
 /// What of the assignment `new` changes, if anything.

@@ -23,7 +23,10 @@ const MAX_DETAIL_CHARS: usize = 300;
 /// A client for all notifiers: connect timeout 5 s, total `timeout`, our user
 /// agent, and no redirects (a 3xx is a failure for webhooks, and following one
 /// could carry a token to another host). With `guard`, host names resolve to
-/// their public addresses only.
+/// their public addresses only. The proxy variables of the environment
+/// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`) are ignored: a proxy resolves
+/// the name itself, past the guard, and an inherited variable is not a
+/// decision anyone made about the notifiers.
 ///
 /// # Panics
 /// Only if the TLS backend cannot start, which would make every notifier useless.
@@ -32,6 +35,7 @@ pub fn client(timeout: Duration, guard: Option<GuardedResolver>) -> reqwest::Cli
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .user_agent(USER_AGENT)
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none());
     let builder = match guard {
         Some(resolver) => builder.dns_resolver(std::sync::Arc::new(resolver)),

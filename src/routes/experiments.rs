@@ -1,7 +1,10 @@
 //! The admin API of the experiments' run-time lifecycle:
 //! `GET /experiments`, `POST` and `DELETE /experiments/{name}/status`, and
-//! `POST /admin/reload`. Every one needs the admin token.
+//! `POST /admin/reload`. Every one needs the admin token; the writes also
+//! refuse a foreign `Origin` and a POST not declared as JSON (see
+//! [`super::admin_guard`]).
 
+use super::admin_guard;
 use super::body::{parse_json, read_body};
 use super::results::authorize;
 use crate::error::ApiError;
@@ -42,6 +45,7 @@ pub async fn set_status(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let current = state.live.current();
+    admin_guard::check(&req, &current.settings.server.cors_allowed_origins, true)?;
     let timeout = current.settings.server.body_timeout();
     let body = read_body(&req, payload, MAX_CHANGE_BYTES, timeout).await?;
     let experiment = current
@@ -69,6 +73,8 @@ pub async fn clear_status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
+    let current = state.live.current();
+    admin_guard::check(&req, &current.settings.server.cors_allowed_origins, false)?;
     let (state_now, changed) = state
         .lifecycle
         .clear_status(&name, crate::clock::now_millis())
@@ -91,6 +97,8 @@ pub async fn reload(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
+    let current = state.live.current();
+    admin_guard::check(&req, &current.settings.server.cors_allowed_origins, true)?;
     let outcome = state.reloader.reload().await?;
     Ok(HttpResponse::Ok().json(json!({
         "reloaded": true,

@@ -1,5 +1,6 @@
 //! HTTP routes, one file per resource, mounted by [`configure`].
 
+mod admin_guard;
 mod body;
 mod content;
 mod experiments;
@@ -8,6 +9,7 @@ mod history;
 pub mod json_errors;
 mod pages;
 mod results;
+pub mod security_headers;
 mod track;
 mod visitor;
 mod webhook;

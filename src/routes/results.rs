@@ -31,8 +31,8 @@ impl Format {
             None | Some("json") => Ok(Self::Json),
             Some("csv") => Ok(Self::Csv),
             Some(other) => Err(ApiError::BadRequest(format!(
-                "unknown format {:?}: use json or csv",
-                other.chars().take(40).collect::<String>()
+                "unknown format {}: use json or csv",
+                crate::echo::echo(other)
             ))),
         }
     }

@@ -7,7 +7,9 @@
 
 use super::body::read_body;
 use crate::error::ApiError;
-use crate::ingest::{Credential, Rejection, Resolved, Summary, authenticate, parse_batch, resolve};
+use crate::ingest::{
+    Credential, Rejection, Resolved, Summary, authenticate, parse_batch, precheck, resolve,
+};
 use crate::state::AppState;
 use crate::store::{Action, DeliveryId, Write, Written};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -27,6 +29,8 @@ pub async fn ingest(
     if !settings.is_enabled() {
         return Err(ApiError::NotFound);
     }
+    // A wrong or missing token is refused before a large body is read.
+    precheck(settings, req.headers())?;
     let body = read_body(
         &req,
         payload,

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: WAL journal, full fsync at commit (group
-//! commit amortises it), the file and its folder created at start.
+//! commit amortises it), the file (owner-only, 0600) and its folder created
+//! at start.
 //!
 //! `?synchronous=normal` on the URL trades power-loss durability for
 //! throughput: a commit then reaches the OS but is not fsynced, so it still
@@ -32,6 +33,7 @@ pub(super) async fn open(
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", parent.display())))?;
     }
+    owner_only(Path::new(path))?;
     // The pool (reads, the outbox) never checkpoints at its commits: its
     // checkpoints raced the writer's and did not let the WAL start over; the
     // writer and the checkpoint loop do it.
@@ -58,6 +60,40 @@ pub(super) async fn open(
     let writes = SqliteWrites::open(path.into(), sync, routing, store.outbox_wake.clone())?;
     store.sqlite_writes = Some((Arc::new(Mutex::new(writes)), JobQueue::new()));
     Ok(store)
+}
+
+/// Creates the database file readable and writable by its owner only
+/// (0600) when it does not exist yet: it holds user ids and the outbox's
+/// messages. SQLite gives the `-wal` and `-shm` files the database file's
+/// mode. An existing file keeps the mode its operator chose; a file others
+/// may read is warned about.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    "{} has mode {mode:o}: other users of this machine may read the events \
+                     (chmod 600 it unless that is intended)",
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(StoreError::Url(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 impl SqlStore {

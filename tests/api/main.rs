@@ -29,6 +29,7 @@ mod relay;
 mod reload;
 mod results;
 mod sample_size;
+mod security;
 mod sessions;
 mod significance;
 mod store_down;

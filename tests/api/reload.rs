@@ -28,6 +28,7 @@ async fn reload(app: &TestApp) -> reqwest::Response {
     app.client
         .post(app.url("/admin/reload"))
         .bearer_auth(TOKEN)
+        .header("Content-Type", "application/json")
         .send()
         .await
         .unwrap()
