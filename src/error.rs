@@ -40,6 +40,12 @@ pub enum ApiError {
     /// No such route.
     #[error("no such resource")]
     NotFound,
+    /// The client caused more writes than `[limits]` allows; nothing was recorded.
+    #[error("too many writes from this client; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the client's next write is admitted.
+        retry_after_secs: u64,
+    },
     /// The route exists for other methods.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -71,6 +77,7 @@ impl ApiError {
             Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidChange(_) => "invalid_change",
             Self::InvalidConfig(_) => "invalid_config",
@@ -103,6 +110,7 @@ impl ResponseError for ApiError {
                 StatusCode::NOT_FOUND
             }
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Rejected(rejection) => match rejection.code {
                 RejectCode::UnknownExperiment
                 | RejectCode::UnknownVariant
@@ -136,6 +144,9 @@ impl ResponseError for ApiError {
             Self::StoreUnavailable => {
                 response.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
             }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
             // The rest of the body may never come: the connection is not reused.
             Self::RequestTimeout => {
                 response.force_close();
@@ -143,6 +154,14 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(json!({"error": {"code": self.code(), "message": self.to_string()}}))
+    }
+}
+
+impl From<crate::client_limit::Limited> for ApiError {
+    fn from(limited: crate::client_limit::Limited) -> Self {
+        Self::RateLimited {
+            retry_after_secs: limited.retry_after_secs,
+        }
     }
 }
 

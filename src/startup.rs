@@ -1,6 +1,7 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
+use crate::client_limit::ClientLimiter;
 use crate::clock::SystemClock;
 use crate::configuration::{Settings, Sources};
 use crate::history::Snapshotter;
@@ -104,6 +105,7 @@ impl Application {
             store: store.clone(),
             metrics,
             bots: isbot::Bots::default(),
+            client_limit: ClientLimiter::new(Arc::new(SystemClock)),
         });
         let server = HttpServer::new(move || {
             // The session and CORS middleware are bound at start: their

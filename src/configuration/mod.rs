@@ -4,6 +4,7 @@
 //! failure is one line naming the key.
 
 mod experiments;
+mod limits;
 mod notifier_urls;
 mod notifiers;
 mod notify;
@@ -12,6 +13,7 @@ mod sections;
 mod session;
 mod storage;
 
+pub use limits::LimitSettings;
 pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
 pub use notify::{NotifyPolicy, NotifySettings};
 pub use sections::{
@@ -68,6 +70,8 @@ pub struct Settings {
     pub notifiers: Vec<NotifierSettings>,
     /// The snapshots of results over time.
     pub history: HistorySettings,
+    /// The per-client limit on visitors' durable writes.
+    pub limits: LimitSettings,
     /// Warnings to log at start (e.g. a production setup with only `log`).
     pub warnings: Vec<String>,
 }
@@ -97,6 +101,8 @@ struct RawSettings {
     notifiers: BTreeMap<String, notifiers::RawNotifier>,
     #[serde(default)]
     history: HistorySettings,
+    #[serde(default)]
+    limits: LimitSettings,
 }
 
 /// Where to read the configuration from.
@@ -182,6 +188,7 @@ impl Settings {
         let ingest = raw.ingest.validate()?;
         raw.storage.validate()?;
         raw.history.validate()?;
+        let limits = raw.limits.validate()?;
         let mut warnings = Vec::new();
         if session.generated_key {
             warnings.push(
@@ -224,6 +231,7 @@ impl Settings {
             notify,
             notifiers,
             history: raw.history,
+            limits,
             warnings,
         })
     }
