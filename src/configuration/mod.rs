@@ -154,9 +154,10 @@ impl Settings {
             .prefix_separator("__")
             .separator("__")
             .try_parsing(true)
-            // The one list an operator sets per deployment: comma-separated.
+            // The lists an operator sets per deployment: comma-separated.
             .list_separator(",")
             .with_list_parse_key("notify.allowed_hosts")
+            .with_list_parse_key("server.cors_allowed_origins")
             .source(sources.env);
         let raw: RawSettings = builder
             .add_source(env)

@@ -112,8 +112,11 @@ impl RawSession {
             }
             (Key::generate(), true)
         } else {
+            // `openssl rand -base64 64` wraps its output: line breaks and
+            // spaces are layout, not key.
+            let compact: String = encoded.split_ascii_whitespace().collect();
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
+                .decode(compact)
                 .map_err(|_| ConfigError::at("session.secret_key", "is not valid base64"))?;
             let key = Key::try_from(bytes.as_slice()).map_err(|_| {
                 ConfigError::at(

@@ -4,9 +4,9 @@
 use crate::helpers::Patch;
 use std::process::Command;
 
-const DEFAULT: &str = include_str!("../../config/default.toml");
+pub const DEFAULT: &str = include_str!("../../config/default.toml");
 
-fn run(args: &[&str], config: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+pub fn run(args: &[&str], config: &str, env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     std::fs::write(&path, config).unwrap();
@@ -27,7 +27,7 @@ fn run(args: &[&str], config: &str, env: &[(&str, &str)]) -> (i32, String, Strin
     )
 }
 
-fn rejects(config: &str, key: &str) {
+pub fn rejects(config: &str, key: &str) {
     let (status, _, stderr) = run(&["check-config"], config, &[]);
     assert_eq!(status, 2, "{stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -222,7 +222,7 @@ fn production_requires_a_key_secure_cookies_and_an_admin_token() {
 }
 
 /// The default configuration with what production requires.
-fn production_config() -> String {
+pub fn production_config() -> String {
     DEFAULT
         .patched(
             "environment = \"development\"",
