@@ -40,6 +40,12 @@ pub enum ApiError {
     /// No such route.
     #[error("no such resource")]
     NotFound,
+    /// `POST /webhook` while neither ingest credential is configured.
+    #[error(
+        "POST /webhook is off: set ingest.token (SPLITCAST__INGEST__TOKEN) or \
+         ingest.signing_secret (SPLITCAST__INGEST__SIGNING_SECRET) to turn it on"
+    )]
+    IngestDisabled,
     /// The client caused more writes than `[limits]` allows; nothing was recorded.
     #[error("too many writes from this client; retry in {retry_after_secs} s")]
     RateLimited {
@@ -77,6 +83,7 @@ impl ApiError {
             Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::IngestDisabled => "ingest_disabled",
             Self::RateLimited { .. } => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidChange(_) => "invalid_change",
@@ -109,7 +116,7 @@ impl ResponseError for ApiError {
             Self::UnknownExperiment(_) | Self::UnknownGoal(_) | Self::UnknownVariant(_) => {
                 StatusCode::NOT_FOUND
             }
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::IngestDisabled => StatusCode::NOT_FOUND,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Rejected(rejection) => match rejection.code {
                 RejectCode::UnknownExperiment

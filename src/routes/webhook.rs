@@ -25,7 +25,7 @@ pub async fn ingest(
     // Without credentials configured the endpoint is off, not open: anyone
     // could otherwise write the results.
     if !settings.is_enabled() {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::IngestDisabled);
     }
     let body = read_body(
         &req,
