@@ -46,7 +46,8 @@ impl Application {
     /// listener (`server.port = 0` picks a free port). `sources` are where a
     /// reload reads the configuration again.
     pub async fn build(settings: Settings, sources: Sources) -> anyhow::Result<Self> {
-        for warning in &settings.warnings {
+        let warnings = settings.warnings.iter().map(String::as_str);
+        for warning in warnings.chain(settings.session.start_warning()) {
             tracing::warn!("{warning}");
         }
         let routing = Arc::new(LiveRouting::from_settings(&settings));

@@ -72,7 +72,8 @@ pub struct Settings {
     pub history: HistorySettings,
     /// The per-client limit on visitors' durable writes.
     pub limits: LimitSettings,
-    /// Warnings to log at start (e.g. a production setup with only `log`).
+    /// Warnings to log at start and at every reload (e.g. a production
+    /// setup with only `log`); see also [`SessionSettings::start_warning`].
     pub warnings: Vec<String>,
 }
 
@@ -191,13 +192,6 @@ impl Settings {
         raw.history.validate()?;
         let limits = raw.limits.validate()?;
         let mut warnings = Vec::new();
-        if session.generated_key {
-            warnings.push(
-                "session.secret_key is empty: a random key was generated, so sessions \
-                 end at restart and instances cannot share visitors"
-                    .to_owned(),
-            );
-        }
         if production {
             if !raw.admin.is_configured() {
                 return Err(ConfigError::at(

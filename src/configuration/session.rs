@@ -86,6 +86,17 @@ impl std::fmt::Debug for SessionSettings {
     }
 }
 
+impl SessionSettings {
+    /// The warning for a generated key, to log at start only: a reload keeps
+    /// the running key (and the cookies it signed), so it generates nothing.
+    pub fn start_warning(&self) -> Option<&'static str> {
+        self.generated_key.then_some(
+            "session.secret_key is empty: a random key was generated, so sessions \
+             end at restart and instances cannot share visitors",
+        )
+    }
+}
+
 impl RawSession {
     pub(super) fn validate(self, production: bool) -> Result<SessionSettings, ConfigError> {
         let valid_name = !self.cookie_name.is_empty()
