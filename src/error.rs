@@ -52,6 +52,18 @@ pub enum ApiError {
     /// No such route.
     #[error("no such resource")]
     NotFound,
+    /// `POST /webhook` while neither ingest credential is configured.
+    #[error(
+        "POST /webhook is off: set ingest.token (SPLITCAST__INGEST__TOKEN) or \
+         ingest.signing_secret (SPLITCAST__INGEST__SIGNING_SECRET) to turn it on"
+    )]
+    IngestDisabled,
+    /// The client caused more writes than `[limits]` allows; nothing was recorded.
+    #[error("too many writes from this client; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the client's next write is admitted.
+        retry_after_secs: u64,
+    },
     /// The route exists for other methods.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -86,6 +98,8 @@ impl ApiError {
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
+            Self::IngestDisabled => "ingest_disabled",
+            Self::RateLimited { .. } => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidChange(_) => "invalid_change",
             Self::InvalidConfig(_) => "invalid_config",
@@ -117,7 +131,8 @@ impl ResponseError for ApiError {
             Self::UnknownExperiment(_) | Self::UnknownGoal(_) | Self::UnknownVariant(_) => {
                 StatusCode::NOT_FOUND
             }
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::IngestDisabled => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Rejected(rejection) => match rejection.code {
                 RejectCode::UnknownExperiment
                 | RejectCode::UnknownVariant
@@ -153,6 +168,9 @@ impl ResponseError for ApiError {
             Self::StoreUnavailable => {
                 response.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
             }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
             // The rest of the body may never come: the connection is not reused.
             Self::RequestTimeout => {
                 response.force_close();
@@ -161,6 +179,14 @@ impl ResponseError for ApiError {
         }
         let message = cut_message(&self.to_string());
         response.json(json!({"error": {"code": self.code(), "message": message}}))
+    }
+}
+
+impl From<crate::client_limit::Limited> for ApiError {
+    fn from(limited: crate::client_limit::Limited) -> Self {
+        Self::RateLimited {
+            retry_after_secs: limited.retry_after_secs,
+        }
     }
 }
 

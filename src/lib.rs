@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod assignment;
 pub mod cli;
+pub mod client_limit;
 pub mod clock;
 pub mod configuration;
 pub mod credentials;

@@ -15,6 +15,9 @@ pub struct Metrics {
     pub uncounted: IntCounterVec,
     /// Notifications by notifier and outcome (delivered, retried, dead_lettered, paused).
     pub notifications: IntCounterVec,
+    /// Visitor writes refused by the per-client limit, by endpoint (never
+    /// by client: the label set must stay bounded).
+    pub rate_limited: IntCounterVec,
     /// Requests whose handler is running: what a SIGTERM waits for.
     pub in_flight: IntGauge,
 }
@@ -62,6 +65,14 @@ impl Metrics {
             &["notifier", "outcome"],
         )
         .expect("valid metric");
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limited_requests_total",
+                "Visitor writes refused (429) by the per-client limit, by endpoint",
+            ),
+            &["endpoint"],
+        )
+        .expect("valid metric");
         let in_flight = IntGauge::new(
             "http_requests_in_flight",
             "Requests being handled (a graceful stop waits for them)",
@@ -73,6 +84,7 @@ impl Metrics {
             Box::new(bot_requests.clone()),
             Box::new(uncounted.clone()),
             Box::new(notifications.clone()),
+            Box::new(rate_limited.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -82,6 +94,7 @@ impl Metrics {
             bot_requests,
             uncounted,
             notifications,
+            rate_limited,
             in_flight,
         }
     }

@@ -81,8 +81,10 @@ impl SigningKey {
         if encoded.is_empty() {
             return Err(SecretError::Empty);
         }
+        // Line breaks and spaces (a wrapped `openssl rand -base64`) are layout.
+        let compact: String = encoded.split_ascii_whitespace().collect();
         let bytes = STANDARD
-            .decode(encoded)
+            .decode(compact)
             .map_err(|_| SecretError::InvalidBase64)?;
         if bytes.len() < MIN_KEY_BYTES {
             return Err(SecretError::TooShort { len: bytes.len() });

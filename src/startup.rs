@@ -1,6 +1,7 @@
 //! Building and running the application: exactly what production starts,
 //! and what the tests start too.
 
+use crate::client_limit::ClientLimiter;
 use crate::clock::SystemClock;
 use crate::configuration::{Settings, Sources};
 use crate::history::Snapshotter;
@@ -45,7 +46,8 @@ impl Application {
     /// listener (`server.port = 0` picks a free port). `sources` are where a
     /// reload reads the configuration again.
     pub async fn build(settings: Settings, sources: Sources) -> anyhow::Result<Self> {
-        for warning in &settings.warnings {
+        let warnings = settings.warnings.iter().map(String::as_str);
+        for warning in warnings.chain(settings.session.start_warning()) {
             tracing::warn!("{warning}");
         }
         let routing = Arc::new(LiveRouting::from_settings(&settings));
@@ -104,6 +106,7 @@ impl Application {
             store: store.clone(),
             metrics,
             bots: isbot::Bots::default(),
+            client_limit: ClientLimiter::new(Arc::new(SystemClock)),
         });
         let server = HttpServer::new(move || {
             // The session and CORS middleware are bound at start: their

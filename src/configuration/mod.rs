@@ -4,6 +4,7 @@
 //! failure is one line naming the key.
 
 mod experiments;
+mod limits;
 mod notifier_urls;
 mod notifiers;
 mod notify;
@@ -12,6 +13,7 @@ mod sections;
 mod session;
 mod storage;
 
+pub use limits::LimitSettings;
 pub use notifiers::{NotifierEvent, NotifierSettings, NotifierTarget};
 pub use notify::{NotifyPolicy, NotifySettings};
 pub use sections::{
@@ -68,7 +70,10 @@ pub struct Settings {
     pub notifiers: Vec<NotifierSettings>,
     /// The snapshots of results over time.
     pub history: HistorySettings,
-    /// Warnings to log at start (e.g. a production setup with only `log`).
+    /// The per-client limit on visitors' durable writes.
+    pub limits: LimitSettings,
+    /// Warnings to log at start and at every reload (e.g. a production
+    /// setup with only `log`); see also [`SessionSettings::start_warning`].
     pub warnings: Vec<String>,
 }
 
@@ -97,6 +102,8 @@ struct RawSettings {
     notifiers: BTreeMap<String, notifiers::RawNotifier>,
     #[serde(default)]
     history: HistorySettings,
+    #[serde(default)]
+    limits: LimitSettings,
 }
 
 /// Where to read the configuration from.
@@ -165,9 +172,10 @@ impl Settings {
             .prefix_separator("__")
             .separator("__")
             .try_parsing(true)
-            // The one list an operator sets per deployment: comma-separated.
+            // The lists an operator sets per deployment: comma-separated.
             .list_separator(",")
             .with_list_parse_key("notify.allowed_hosts")
+            .with_list_parse_key("server.cors_allowed_origins")
             .source(sources.env);
         builder
             .add_source(env)
@@ -198,14 +206,8 @@ impl Settings {
         let ingest = raw.ingest.validate()?;
         raw.storage.validate()?;
         raw.history.validate()?;
+        let limits = raw.limits.validate()?;
         let mut warnings = Vec::new();
-        if session.generated_key {
-            warnings.push(
-                "session.secret_key is empty: a random key was generated, so sessions \
-                 end at restart and instances cannot share visitors"
-                    .to_owned(),
-            );
-        }
         if matches!(session.user_ids, UserIdPolicy::Unproven) {
             warnings.push(
                 "X-User-Id is believed as sent (development): set session.user_id_secret \
@@ -266,6 +268,7 @@ impl Settings {
             notify,
             notifiers,
             history: raw.history,
+            limits,
             warnings,
         })
     }

@@ -117,6 +117,12 @@ pub(super) fn render(settings: &Settings) -> String {
         "experiments": experiments,
         "notifiers": notifiers,
         "history": settings.history,
+        "limits": {
+            "enabled": settings.limits.is_on(settings.environment),
+            "writes_per_second": settings.limits.writes_per_second,
+            "burst": settings.limits.burst,
+            "trusted_proxy_header": settings.limits.trusted_proxy_header,
+        },
     });
     toml::to_string_pretty(&effective).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
 }

@@ -123,6 +123,17 @@ impl std::fmt::Debug for SessionSettings {
     }
 }
 
+impl SessionSettings {
+    /// The warning for a generated key, to log at start only: a reload keeps
+    /// the running key (and the cookies it signed), so it generates nothing.
+    pub fn start_warning(&self) -> Option<&'static str> {
+        self.generated_key.then_some(
+            "session.secret_key is empty: a random key was generated, so sessions \
+             end at restart and instances cannot share visitors",
+        )
+    }
+}
+
 impl RawSession {
     pub(super) fn validate(self, production: bool) -> Result<SessionSettings, ConfigError> {
         let valid_name = !self.cookie_name.is_empty()
@@ -149,8 +160,11 @@ impl RawSession {
             }
             (Key::generate(), true)
         } else {
+            // `openssl rand -base64 64` wraps its output: line breaks and
+            // spaces are layout, not key.
+            let compact: String = encoded.split_ascii_whitespace().collect();
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
+                .decode(compact)
                 .map_err(|_| ConfigError::at("session.secret_key", "is not valid base64"))?;
             let key = Key::try_from(bytes.as_slice()).map_err(|_| {
                 ConfigError::at(

@@ -168,6 +168,7 @@ async fn track(
         event_id: None,
         at: crate::clock::now_secs(),
     };
+    state.admit_write(req)?;
     let applied = state.writer.record(event).await.map_err(ApiError::store)?;
     let label = match &applied {
         Applied::Viewed { .. } => "view",

@@ -138,6 +138,7 @@ pub async fn serve<'a>(
         session.update(|s| s.set_assignment(name, None));
         return Ok(served(state, experiment, decision));
     };
+    state.admit_write(req)?;
     let event = Event {
         experiment: experiment.name.clone(),
         variant: experiment.variants[index].name.clone(),

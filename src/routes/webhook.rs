@@ -27,7 +27,7 @@ pub async fn ingest(
     // Without credentials configured the endpoint is off, not open: anyone
     // could otherwise write the results.
     if !settings.is_enabled() {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::IngestDisabled);
     }
     // A wrong or missing token is refused before a large body is read.
     precheck(settings, req.headers())?;

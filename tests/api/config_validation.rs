@@ -222,7 +222,7 @@ fn production_requires_a_key_secure_cookies_and_an_admin_token() {
 }
 
 /// The default configuration with what production requires.
-fn production_config() -> String {
+pub fn production_config() -> String {
     DEFAULT
         .patched(
             "environment = \"development\"",

@@ -3,7 +3,9 @@
 mod access;
 mod background_timeouts;
 mod browser;
+mod client_limit;
 mod cluster_rate_limit;
+mod config_keys;
 mod config_validation;
 mod content;
 mod disk_full;

@@ -179,6 +179,13 @@ async fn sighup_reloads_the_real_binary_refusing_what_it_must() {
         headline(&client, &base, "force=B").await == "After SIGHUP"
     })
     .await;
+    // The file has no session key: the start generated one and said so; the
+    // reload kept it (the cookies stay valid) and says nothing about it.
+    let generated = |l: &&String| l.contains("a random key was generated");
+    assert_eq!(
+        server.log.lock().unwrap().iter().filter(generated).count(),
+        1
+    );
 
     // 2. An invalid file: one line naming the key, the running file stays.
     std::fs::write(&config_path, edited.patched("traffic = 1.0", "traffic = 7")).unwrap();

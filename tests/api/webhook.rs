@@ -347,7 +347,19 @@ async fn without_a_token_or_signing_secret_the_endpoint_is_off() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(response, 404).await, "not_found");
+    // Still a 404, but one that says how to turn the endpoint on.
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ingest_disabled");
+    let message = body["error"]["message"].as_str().unwrap();
+    for setting in [
+        "ingest.token",
+        "SPLITCAST__INGEST__TOKEN",
+        "ingest.signing_secret",
+        "SPLITCAST__INGEST__SIGNING_SECRET",
+    ] {
+        assert!(message.contains(setting), "{setting} in {message}");
+    }
 }
 
 #[tokio::test]
