@@ -122,8 +122,11 @@ impl SqliteWrites {
                 self.routing.record(&mut effects, event, &outcome);
                 applied.push(outcome);
             }
-            if let (true, Some(id), [Applied::VariantMismatch { .. }]) =
-                (write.single, &write.delivery, applied.as_slice())
+            if let (true, Some(id)) = (write.refusable, &write.delivery)
+                && !applied.is_empty()
+                && applied
+                    .iter()
+                    .all(|a| matches!(a, Applied::VariantMismatch { .. }))
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
                 tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?

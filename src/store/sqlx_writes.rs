@@ -127,8 +127,11 @@ impl SqlStore {
                 continue;
             }
             let mine: Vec<Applied> = applied.by_ref().take(write.events.len()).collect();
-            if let (true, Some(id), [Applied::VariantMismatch { .. }]) =
-                (write.single, &write.delivery, mine.as_slice())
+            if let (true, Some(id)) = (write.refusable, &write.delivery)
+                && !mine.is_empty()
+                && mine
+                    .iter()
+                    .all(|a| matches!(a, Applied::VariantMismatch { .. }))
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
                 released.push(id.as_str());

@@ -35,3 +35,4 @@ mod tracking;
 mod wal_size;
 mod webhook;
 mod webhook_delivery;
+mod webhook_refused;

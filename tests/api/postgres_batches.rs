@@ -166,7 +166,7 @@ fn write(dice: &mut Dice) -> Write {
         delivery: dice
             .chance(40)
             .then(|| DeliveryId::signed(&format!("d{}", dice.below(30)))),
-        single: events.len() == 1 && dice.chance(50),
+        refusable: dice.chance(50),
         events,
         probe: false,
     }
