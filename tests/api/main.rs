@@ -3,6 +3,7 @@
 mod access;
 mod background_timeouts;
 mod browser;
+mod cli;
 mod cluster_rate_limit;
 mod config_validation;
 mod content;
