@@ -3,6 +3,7 @@
 //! chromedriver each test prints `SKIPPED: <why>` and passes, except under CI
 //! (`CI` set), where it fails. Screenshots go to `target/screenshots/`.
 
+mod chance;
 mod dashboard;
 mod demo;
 mod driver;
