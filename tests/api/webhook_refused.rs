@@ -101,6 +101,10 @@ async fn a_batch_the_store_refuses_entirely_consumes_no_delivery_id_either() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn a_batch_postgres_refuses_entirely_consumes_no_delivery_id_either() {
     let Some(url) = fresh_database().await else {
         return;

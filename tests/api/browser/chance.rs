@@ -7,6 +7,10 @@ use super::seed;
 use crate::helpers::{BASE, DEMO, spawn_app_from};
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_high_chance_beside_an_inconclusive_verdict_is_labelled_as_not_a_verdict() {
     let Some(driver) = driver::start().await else {
         return;
