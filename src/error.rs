@@ -3,7 +3,7 @@
 //! carries internals, whose cause chain goes to the log instead.
 
 use crate::echo::{cut_message, echo};
-use crate::ingest::{RejectCode, Rejection};
+use crate::ingest::{RejectCode, Rejection, Summary};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
@@ -35,6 +35,10 @@ pub enum ApiError {
     /// A single webhook event refused, with the item's own code.
     #[error("{}", .0.message)]
     Rejected(Rejection),
+    /// A webhook batch of which every item was refused; answered with the
+    /// summary beside the error object, so the sender sees each reason.
+    #[error("no item of the batch was taken: all {} were rejected", .0.rejected.len())]
+    AllRejected(Summary),
     /// The body did not arrive within `server.body_timeout_secs`.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
@@ -93,6 +97,7 @@ impl ApiError {
             Self::UnprovenUserId(_) => "unproven_user_id",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Rejected(rejection) => rejection.code.as_str(),
+            Self::AllRejected(_) => "all_rejected",
             Self::RequestTimeout => "request_timeout",
             Self::Unauthorized => "unauthorized",
             Self::ForbiddenOrigin => "forbidden_origin",
@@ -143,7 +148,9 @@ impl ResponseError for ApiError {
                 | RejectCode::BadEvent => StatusCode::UNPROCESSABLE_ENTITY,
             },
             Self::NotAssigned(_) => StatusCode::CONFLICT,
-            Self::InvalidChange(_) | Self::InvalidConfig(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidChange(_) | Self::InvalidConfig(_) | Self::AllRejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::BadRequest(_) | Self::UnprovenUserId(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -177,8 +184,15 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let message = cut_message(&self.to_string());
-        response.json(json!({"error": {"code": self.code(), "message": message}}))
+        let error = json!({"code": self.code(), "message": cut_message(&self.to_string())});
+        match self {
+            Self::AllRejected(summary) => {
+                let mut body = json!(summary);
+                body["error"] = error;
+                response.json(body)
+            }
+            _ => response.json(json!({ "error": error })),
+        }
     }
 }
 

@@ -76,7 +76,7 @@
     var tr = el("tr");
     var names = ["Variant", "Participants", "Conversions", "Rate (95% CI)", "Lift (95% interval)", "p-value"];
     if (holm) { names.push("Holm p"); }
-    names.push("Test", "Chance to beat control", "Verdict");
+    names.push("Test", "Bayesian chance to beat control", "Verdict");
     names.forEach(function (name) { var th = el("th", null, name); th.scope = "col"; tr.appendChild(th); });
     return tr;
   }
@@ -106,7 +106,7 @@
       testCell.appendChild(el("span", "interval fixed-p", "fixed-horizon " + pText(row.fixed_horizon.p_value)));
     }
     tr.appendChild(testCell);
-    tr.appendChild(el("td", "chance", chance(row.chance_to_beat_control)));
+    tr.appendChild(chanceCell(row));
     var v = isControl
       ? { kind: row.participants ? "control" : "no-data", text: row.participants ? "control" : "no data yet" }
       : analysis.verdict(experiment, row, control, holm);
@@ -114,6 +114,18 @@
     cell.dataset.verdict = v.kind;
     tr.appendChild(cell);
     return tr;
+  }
+
+  function hasChance(row) { return row.chance_to_beat_control !== null && row.chance_to_beat_control !== undefined; }
+
+  /**
+   * The Bayesian chance, said to be what it is beside the number: read
+   * alone, "98.5%" next to "no significant difference" looks like a verdict.
+   */
+  function chanceCell(row) {
+    var cell = el("td", "chance", chance(row.chance_to_beat_control));
+    if (hasChance(row)) { cell.appendChild(el("span", "interval chance-note", "from the current counts; not a verdict")); }
+    return cell;
   }
 
   function goalBlock(experiment, goal) {
@@ -133,6 +145,12 @@
     var scroll = el("div", "table-scroll");
     scroll.appendChild(table);
     block.appendChild(scroll);
+    if (goal.variants.some(hasChance)) {
+      block.appendChild(el("p", "explain chance-explain",
+        "The Bayesian chance to beat control is a probability computed from the current counts " +
+        "(flat prior). Unlike the p-values and the verdict, it is not protected against peeking: " +
+        "watching it and stopping once it looks high finds false winners. Act on the verdict."));
+    }
     block.appendChild(global.splitcastChart.rateChart(goal.variants, control.name));
     block.appendChild(global.splitcastChart.liftChart(goal.variants, control.name));
     return block;

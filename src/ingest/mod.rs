@@ -88,7 +88,8 @@ pub struct RejectedItem {
     pub message: String,
 }
 
-/// The 202 body: what became of every item.
+/// The 202 body: what became of every item (also the body of the 422 of a
+/// batch of which nothing was taken, beside its error object).
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
     /// Items counted now.
@@ -148,6 +149,12 @@ impl Summary {
                 false
             }
         }
+    }
+
+    /// No item was counted, a duplicate or ignored: every one was refused,
+    /// so the request as a whole failed.
+    pub fn nothing_taken(&self) -> bool {
+        self.accepted == 0 && self.duplicates == 0 && self.ignored == 0
     }
 
     /// Puts the rejections in batch order (the store's come after the parser's).

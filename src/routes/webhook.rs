@@ -1,7 +1,8 @@
 //! `POST /webhook`: conversions and page views reported by a backend, one
 //! event or a batch, authenticated by the ingest token or a Standard
 //! Webhooks signature. A batch answers 202 with what became of each item (no
-//! item is silently dropped); a single object answers with its own outcome.
+//! item is silently dropped), or 422 `all_rejected` with the same summary
+//! when every item was refused; a single object answers with its own outcome.
 //! A repeated delivery id answers 200 `{"duplicate_delivery": true}` and
 //! changes nothing.
 
@@ -62,6 +63,12 @@ pub async fn ingest(
             Err(rejection) => summary.reject(index, rejection),
         }
     }
+    // A request of which every event is refused is answered 4xx and must not
+    // consume its delivery id: a corrected retry with the same id applies.
+    let refusable = batch.single || summary.ignored == 0;
+    if events.is_empty() && summary.nothing_taken() {
+        return Err(ApiError::AllRejected(summary.finish()));
+    }
     let labels: Vec<_> = events
         .iter()
         .map(|e| {
@@ -75,7 +82,7 @@ pub async fn ingest(
     let write = Write {
         delivery,
         events,
-        single: batch.single,
+        refusable,
         probe: false,
     };
     // Nothing to write at all (every item ignored, no id to consume).
@@ -109,6 +116,9 @@ pub async fn ingest(
             rejected.code,
             rejected.message.clone(),
         )));
+    }
+    if summary.nothing_taken() {
+        return Err(ApiError::AllRejected(summary));
     }
     Ok(HttpResponse::Accepted().json(summary))
 }

@@ -197,10 +197,10 @@ pub struct Write {
     pub delivery: Option<DeliveryId>,
     /// The events, applied in order.
     pub events: Vec<Event>,
-    /// A single event whose rejection the sender is told as a 4xx: a
-    /// rejected one must not consume the delivery id, so that a corrected
-    /// retry is applied.
-    pub single: bool,
+    /// Answered 4xx when every one of its events is refused (a lone event,
+    /// or a batch with nothing ignored): such a write must not consume the
+    /// delivery id, so that a corrected retry is applied.
+    pub refusable: bool,
     /// Rewrites the writer's probe row: a commit that touches the database
     /// file even without events, for readiness.
     pub probe: bool,

@@ -122,8 +122,9 @@ impl SqliteWrites {
                 self.routing.record(&mut effects, event, &outcome);
                 applied.push(outcome);
             }
-            if let (true, Some(id), [refused]) = (write.single, &write.delivery, applied.as_slice())
-                && refused.is_refusal()
+            if let (true, Some(id)) = (write.refusable, &write.delivery)
+                && !applied.is_empty()
+                && applied.iter().all(Applied::is_refusal)
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
                 tx.prepare_cached("DELETE FROM ingest_ids WHERE id = ?1")?

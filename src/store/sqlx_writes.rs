@@ -127,8 +127,9 @@ impl SqlStore {
                 continue;
             }
             let mine: Vec<Applied> = applied.by_ref().take(write.events.len()).collect();
-            if let (true, Some(id), [refused]) = (write.single, &write.delivery, mine.as_slice())
-                && refused.is_refusal()
+            if let (true, Some(id)) = (write.refusable, &write.delivery)
+                && !mine.is_empty()
+                && mine.iter().all(Applied::is_refusal)
             {
                 // Answered 4xx: the sender may correct and retry with the same id.
                 released.push(id.as_str());

@@ -15,6 +15,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const CLAIM: &str = "UPDATE outbox SET locked_until";
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn deliveries_resume_after_a_fail_over_that_left_a_claim_unanswered() {
     let Some(url) = fresh_database().await else {
         return;

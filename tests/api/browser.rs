@@ -1,8 +1,11 @@
 //! Real-browser tests: headless Chromium driven through WebDriver
 //! (`fantoccini` and a `chromedriver` of the test's own). Without Chromium or
-//! chromedriver each test prints `SKIPPED: <why>` and passes, except under CI
-//! (`CI` set), where it fails. Screenshots go to `target/screenshots/`.
+//! chromedriver when the tests were built, each test is ignored with the
+//! reason (`build.rs`); one run anyway (`--include-ignored`, or the browser
+//! removed since) prints `SKIPPED: <why>`. Under CI (`CI` set) a missing
+//! browser fails. Screenshots go to `target/screenshots/`.
 
+mod chance;
 mod csp;
 mod dashboard;
 mod demo;

@@ -72,6 +72,10 @@ async fn convert_on(apps: &[(&TestApp, u64)], senders: usize, until: Duration) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn two_instances_together_stay_within_one_bucket() {
     let Some(url) = fresh_database().await else {
         return;
@@ -111,6 +115,10 @@ async fn two_instances_together_stay_within_one_bucket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn a_discord_bucket_spent_on_one_instance_holds_the_other_until_its_reset() {
     let Some(url) = fresh_database().await else {
         return;

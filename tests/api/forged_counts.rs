@@ -47,6 +47,10 @@ async fn a_b_cookie_converting_two_hundred_made_up_user_ids_counts_nothing() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn made_up_user_ids_count_nothing_on_postgres_either() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;

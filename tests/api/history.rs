@@ -199,6 +199,10 @@ async fn history_needs_the_admin_token_and_known_names() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn two_instances_on_one_postgres_record_each_slot_once() {
     let Some(url) = fresh_database().await else {
         return;

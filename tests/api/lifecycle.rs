@@ -318,6 +318,10 @@ async fn an_override_survives_a_restart() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn two_instances_on_postgres_apply_a_change_within_two_seconds_and_announce_it_once() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;

@@ -3,6 +3,7 @@
 mod access;
 mod background_timeouts;
 mod browser;
+mod cli;
 mod client_limit;
 mod cluster_rate_limit;
 mod config_keys;
@@ -40,3 +41,4 @@ mod user_proofs;
 mod wal_size;
 mod webhook;
 mod webhook_delivery;
+mod webhook_refused;

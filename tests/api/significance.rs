@@ -151,6 +151,10 @@ async fn the_running_server_sends_the_verdict_through_the_notifiers() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn two_instances_on_one_postgres_announce_a_verdict_once() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;

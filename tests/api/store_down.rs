@@ -11,6 +11,10 @@ use crate::relay::Relay;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers() {
     let Some(url) = fresh_database().await else {
         return;
@@ -141,6 +145,10 @@ async fn with_postgres_down_writes_fail_fast_pages_still_work_and_all_recovers()
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn a_database_that_stops_answering_mid_way_is_a_503_after_the_timeouts() {
     let Some(url) = fresh_database().await else {
         return;

@@ -155,6 +155,10 @@ async fn a_proven_user_keeps_its_variant_and_converts_once_across_devices() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn a_proven_user_counts_across_two_instances_on_one_postgres() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;

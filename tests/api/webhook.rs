@@ -195,7 +195,10 @@ async fn every_rejection_reason_is_reported_per_item_and_counts_nothing() {
         {"user_id": "has \"quotes\"", "version": "A"},
         "not an object",
     ]);
-    let answer = summary(post_with_token(&app, &batch).await).await;
+    let response = post_with_token(&app, &batch).await;
+    // Nothing taken: the batch as a whole failed (tests/api/webhook_refused.rs).
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
     let codes: Vec<&str> = answer["rejected"]
         .as_array()
         .unwrap()
@@ -236,7 +239,8 @@ async fn a_variant_contradicting_the_users_recorded_one_is_rejected_with_a_reaso
     let single = post_with_token(&app, &json!({"user_id": "u1", "version": "B"})).await;
     assert_eq!(error_code(single, 422).await, "variant_mismatch");
     let batch = post_with_token(&app, &json!([{"user_id": "u1", "version": "B"}])).await;
-    let answer = summary(batch).await;
+    assert_eq!(batch.status(), 422);
+    let answer: Value = batch.json().await.unwrap();
     assert_eq!(answer["rejected"][0]["code"], "variant_mismatch");
     assert_eq!(answer["accepted"], 0);
     assert_eq!(app.total("homepage_cta", "conversions").await, 0);

@@ -77,6 +77,10 @@ async fn twenty_concurrent_copies_of_one_delivery_count_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn concurrent_copies_across_two_postgres_instances_count_once() {
     let Some(url) = fresh_database().await else {
         return;
@@ -282,6 +286,10 @@ async fn sigkill_mid_batch_then_a_retry_counts_every_item_once_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL (a PostgreSQL it may create databases on)"
+)]
 async fn sigkill_mid_batch_then_a_retry_counts_every_item_once_on_postgres() {
     let Some(url) = fresh_database().await else {
         return;

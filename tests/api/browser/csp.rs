@@ -24,6 +24,10 @@ async fn violations(browser: &Browser) -> Vec<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn the_dashboard_and_the_demo_work_under_the_csp() {
     let Some(driver) = driver::start().await else {
         return;

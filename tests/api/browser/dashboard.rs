@@ -51,6 +51,10 @@ async fn submit_token(browser: &Browser, token: &str) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn the_dashboard_asks_for_the_token_then_shows_counts_verdicts_and_a_chart() {
     let Some(driver) = driver::start().await else {
         return;
@@ -155,6 +159,10 @@ async fn the_dashboard_asks_for_the_token_then_shows_counts_verdicts_and_a_chart
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn without_an_admin_token_configured_the_dashboard_shows_results_without_asking() {
     let Some(driver) = driver::start().await else {
         return;
@@ -190,6 +198,10 @@ async fn without_an_admin_token_configured_the_dashboard_shows_results_without_a
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_fixed_plan_shows_its_progress_and_the_time_left_then_its_verdict() {
     let Some(driver) = driver::start().await else {
         return;

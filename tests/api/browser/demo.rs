@@ -68,6 +68,10 @@ async fn recorded_variant(app: &TestApp) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn the_demo_page_shows_the_headline_and_colour_of_the_variant_the_server_recorded() {
     let Some(driver) = driver::start().await else {
         return;
@@ -83,6 +87,10 @@ async fn the_demo_page_shows_the_headline_and_colour_of_the_variant_the_server_r
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn clicking_the_button_twice_records_exactly_one_conversion() {
     let Some(driver) = driver::start().await else {
         return;
@@ -114,6 +122,10 @@ async fn clicking_the_button_twice_records_exactly_one_conversion() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_second_browser_profile_is_a_new_visitor_and_lands_in_the_other_variant() {
     let Some(driver) = driver::start().await else {
         return;

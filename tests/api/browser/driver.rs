@@ -39,6 +39,8 @@ pub struct Browser {
 
 /// Starts `chromedriver`, or says why it cannot: `None` after printing
 /// `SKIPPED: <why>`, except under CI, where a missing browser fails the test.
+/// Usually the test is ignored before it gets here (`build.rs`); this covers
+/// `--include-ignored` and a browser removed since the build.
 pub async fn start() -> Option<Driver> {
     let missing = if !Path::new(CHROMIUM).exists() {
         Some(format!("{CHROMIUM} is not installed"))

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "s3cret-admin";
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn the_dashboard_draws_the_results_over_time() {
     let Some(driver) = driver::start().await else {
         return;

@@ -27,6 +27,10 @@ async fn winner_everywhere(apps: [&TestApp; 2]) -> bool {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(all(has_postgres, has_browser)),
+    ignore = "needs SPLITCAST_TEST_DATABASE_URL, /usr/bin/chromium and chromedriver"
+)]
 async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
     let Some(url) = crate::postgres::fresh_database().await else {
         return;

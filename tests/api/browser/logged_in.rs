@@ -57,6 +57,10 @@ async fn units(store: &SqlStore) -> Vec<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_logged_in_user_is_one_participant_with_one_conversion_on_two_devices() {
     let Some(driver) = driver::start().await else {
         return;

@@ -1,4 +1,4 @@
-//! The command line: `splitcast [--config PATH] [serve|check-config|notify-test|reload|outbox|sample-size]`.
+//! The arguments: `splitcast [--config PATH] [serve|check-config|notify-test|reload|outbox|sample-size]`.
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -43,7 +43,10 @@ pub enum Command {
     },
     /// Ask the running server to reload its configuration file (as SIGHUP
     /// does) through `POST /admin/reload`, with this configuration's admin
-    /// token; prints what it did (exit 1 when the file was refused).
+    /// token; prints what it did. Exit 2 when this configuration is invalid
+    /// (checked here first; the server, which would refuse the same file, is
+    /// not asked) or when no address is known (`server.port = 0` without
+    /// `--url`), 1 when the server refused the reload or cannot be reached.
     Reload {
         /// The server's address; by default `http://<server.host>:<server.port>`
         /// of this configuration (`0.0.0.0` and `::` are asked on loopback).
@@ -81,7 +84,8 @@ pub struct SampleSizeArgs {
 pub enum OutboxAction {
     /// List dead letters: id, notifier, age, attempts, reason.
     List,
-    /// Put a dead letter (by id) or all of them (`all`) back in the queue.
+    /// Put a dead letter (by id) or all of them (`all`) back in the queue;
+    /// exit 1 when no dead letter has that id.
     Requeue {
         /// A row id from `outbox list`, or `all`.
         target: String,
