@@ -12,6 +12,7 @@ mod content;
 mod disk_full;
 mod durability;
 mod errors;
+mod event_rules;
 mod forged_counts;
 mod fuzz;
 mod helpers;
