@@ -10,6 +10,7 @@ mod config_keys;
 mod config_validation;
 mod content;
 mod disk_full;
+mod docs_links;
 mod durability;
 mod errors;
 mod event_rules;
