@@ -256,6 +256,11 @@ fn cors(origins: &[String]) -> Cors {
         .supports_credentials()
         .allowed_methods(["GET", "POST"])
         .allowed_headers(["content-type", "x-user-id", "x-user-id-signature"])
-        .expose_headers(["x-experiment", "x-variant"])
+        .expose_headers([
+            "x-experiment",
+            "x-variant",
+            "x-splitcast-counted",
+            "x-splitcast-uncounted-reason",
+        ])
         .max_age(3600)
 }

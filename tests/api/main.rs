@@ -9,6 +9,7 @@ mod cluster_rate_limit;
 mod config_keys;
 mod config_validation;
 mod content;
+mod counted;
 mod disk_full;
 mod durability;
 mod errors;

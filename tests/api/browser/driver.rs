@@ -99,8 +99,14 @@ impl Driver {
     /// A new browser profile: a fresh session and user-data-dir, so no cookie
     /// or storage is shared with any other.
     pub async fn browser(&self) -> Browser {
+        self.browser_as(Some(USER_AGENT)).await
+    }
+
+    /// A new browser profile with `user_agent`, or headless Chromium's own
+    /// (`HeadlessChrome/…`, a bot to splitcast) when `None`.
+    pub async fn browser_as(&self, user_agent: Option<&str>) -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let args = [
+        let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -111,8 +117,10 @@ impl Driver {
             "--no-first-run".to_owned(),
             "--window-size=1280,900".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
-            format!("--user-agent={USER_AGENT}"),
         ];
+        if let Some(agent) = user_agent {
+            args.push(format!("--user-agent={agent}"));
+        }
         let capabilities = serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
