@@ -274,9 +274,12 @@ impl Settings {
     }
 
     /// Whether `/metrics` needs a Bearer token: in production, or once
-    /// `metrics.token` is set.
+    /// `admin.token` or `metrics.token` is set.
     pub fn metrics_need_a_token(&self) -> bool {
+        // Per-variant counts are results: once `admin.token` guards
+        // `/results`, an open `/metrics` would leak them.
         self.environment == Environment::Production
+            || self.admin.is_configured()
             || !secrecy::ExposeSecret::expose_secret(&self.metrics.token).is_empty()
     }
 
