@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod client_limit;
 mod cluster_rate_limit;
+mod config_files;
 mod config_keys;
 mod config_validation;
 mod content;
