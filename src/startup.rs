@@ -136,7 +136,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(routes::query_config())
                 .configure(routes::configure)
-                .service(routes::static_files(&settings.server.static_dir))
+                .configure(|cfg| routes::static_files(cfg, &settings.server.static_dir))
                 .default_service(web::to(routes::not_found))
         })
         .workers(workers)

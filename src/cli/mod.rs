@@ -36,18 +36,6 @@ pub fn run(cli: Cli) -> Result<String, CliError> {
         _ => {}
     }
     let settings = Settings::load(sources.clone())?;
-    if command == Command::Serve {
-        // The first line of a server's log: what it runs on.
-        let files: Vec<String> = sources
-            .files()
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect();
-        tracing::info!(
-            "configuration: {} and SPLITCAST__* environment variables",
-            files.join(", ")
-        );
-    }
     match command {
         Command::Serve => block_on(serve(settings, sources)).map(|()| String::new()),
         Command::NotifyTest => block_on(notify_test(&settings)).map(|r| r.to_string()),

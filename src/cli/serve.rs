@@ -1,11 +1,12 @@
 //! `splitcast serve` (the default command).
 
 use super::CliError;
-use crate::configuration::{Settings, Sources};
+use crate::configuration::{Settings, Sources, StorageUrl};
 use crate::startup::Application;
 
 /// Runs the server until SIGINT or SIGTERM; `sources` are re-read on reload.
 pub async fn serve(settings: Settings, sources: Sources) -> Result<(), CliError> {
+    log_what_it_runs_on(&settings, &sources);
     let host = settings.server.host.clone();
     let app = Application::build(settings, sources)
         .await
@@ -19,4 +20,26 @@ pub async fn serve(settings: Settings, sources: Sources) -> Result<(), CliError>
         .map_err(|e| CliError::Serve(e.into()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The first lines of a server's log: every file it read and every path it
+/// uses, absolute, so that a process started from an unexpected folder says
+/// so at once.
+fn log_what_it_runs_on(settings: &Settings, sources: &Sources) {
+    let files: Vec<String> = sources
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    tracing::info!(
+        "configuration: {} and SPLITCAST__* environment variables",
+        files.join(", ")
+    );
+    match settings.server.static_dir.as_str() {
+        "" => tracing::info!("pages: built in"),
+        dir => tracing::info!("pages: {dir}"),
+    }
+    if let Ok(StorageUrl::Sqlite { path, .. }) = StorageUrl::parse(&settings.storage.url) {
+        tracing::info!("SQLite database: {path}");
+    }
 }

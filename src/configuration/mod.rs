@@ -9,6 +9,7 @@ mod limits;
 mod notifier_urls;
 mod notifiers;
 mod notify;
+mod paths;
 mod redacted;
 mod sections;
 mod session;
@@ -27,7 +28,7 @@ pub use storage::{StorageUrl, Synchronous};
 use crate::experiment::Experiments;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The file read when neither `--config` nor `SPLITCAST_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
@@ -208,11 +209,13 @@ impl Settings {
             .with_list_parse_key("notify.allowed_hosts")
             .with_list_parse_key("server.cors_allowed_origins")
             .source(sources.env);
-        builder
+        let mut raw: RawSettings = builder
             .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError(one_line(&e.to_string())))
+            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
+        paths::resolve(&mut raw, path.parent().unwrap_or(Path::new(".")));
+        Ok(raw)
     }
 
     /// Parses configuration text (TOML) with no other source; for tests and

@@ -94,3 +94,74 @@ fn the_first_log_line_names_every_configuration_file_read() {
         "{first}"
     );
 }
+
+/// default.toml beside a `config/` folder of its own, on a free port.
+fn installed() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    let text = DEFAULT.replace("port = 8080", "port = 0");
+    std::fs::write(config.join("default.toml"), text).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn started_from_another_folder_the_binary_serves_its_pages_and_keeps_its_data_beside_the_configuration()
+ {
+    let install = installed();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = install.path().join("config/default.toml");
+    let mut server = start_server_with(&config, elsewhere.path(), &[]);
+    let client = crate::helpers::browser();
+    let get = |path: &str| client.get(format!("{}{path}", server.address())).send();
+    let page = get("/").await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("splitcast demo"));
+    for path in ["/splitcast.js", "/demo.js", "/dashboard", "/dashboard.js"] {
+        assert_eq!(get(path).await.unwrap().status(), 200, "{path}");
+    }
+    assert_eq!(get("/no-such-file.js").await.unwrap().status(), 404);
+    assert_eq!(get("/get_content").await.unwrap().status(), 200);
+    let log = server.log.lock().unwrap().join("\n");
+    server.kill();
+    // The database is where the configuration says, relative to its folder.
+    let db = install.path().join("data/splitcast.db");
+    assert!(db.is_file(), "{log}");
+    assert!(!elsewhere.path().join("data").exists());
+    assert!(log.contains("pages: built in"), "{log}");
+    assert!(
+        log.contains(&format!("SQLite database: {}", db.display())),
+        "{log}"
+    );
+    assert!(!log.contains("ERROR"), "{log}");
+}
+
+#[test]
+fn a_relative_static_dir_is_the_configuration_folders_and_a_missing_one_is_refused() {
+    let install = installed();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = install.path().join("config/default.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with_site = text.replace("# static_dir = \"../static\"", "static_dir = \"../site\"");
+    assert_ne!(with_site, text);
+    std::fs::write(&config, &with_site).unwrap();
+    let config = config.display().to_string();
+    let (status, _, stderr) = check_config(elsewhere.path(), &config);
+    assert_eq!(status, 2, "{stderr}");
+    let site = install.path().join("site");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("server.static_dir") && stderr.contains(&site.display().to_string()),
+        "{stderr}"
+    );
+    std::fs::create_dir(&site).unwrap();
+    let (status, stdout, stderr) = check_config(elsewhere.path(), &config);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains(&site.display().to_string()), "{stdout}");
+}
