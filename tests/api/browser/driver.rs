@@ -206,6 +206,15 @@ impl Browser {
         element.css_value(property).await.unwrap()
     }
 
+    /// The text of every element matching `selector`, in document order.
+    pub async fn texts(&self, selector: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(selector)).await.unwrap() {
+            texts.push(element.text().await.unwrap());
+        }
+        texts
+    }
+
     /// How many elements match `selector`.
     pub async fn count(&self, selector: &str) -> usize {
         self.client
