@@ -5,7 +5,7 @@ use crate::client_limit::ClientLimiter;
 use crate::clock::SystemClock;
 use crate::configuration::{Settings, Sources};
 use crate::history::Snapshotter;
-use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, Reloader};
+use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, ReloadError, Reloader};
 use crate::metrics::Metrics;
 use crate::notify::routing::LiveRouting;
 use crate::notify::tasks::{NotificationTasks, WIND_DOWN};
@@ -63,6 +63,16 @@ impl Application {
             let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
             tasks.spawn("WAL checkpointer", checkpoints);
         }
+        // Before anything is served: a file that changes the split of an
+        // experiment with participants is refused here as at a reload.
+        crate::live::check_at_start(&store, &settings.experiments)
+            .await
+            .map_err(|error| match error {
+                ReloadError::Config(error) => anyhow::Error::new(error),
+                ReloadError::Store(error) => {
+                    anyhow::Error::new(error).context("cannot read the recorded splits")
+                }
+            })?;
         let live = Arc::new(Live::new(settings.clone()));
         let lifecycle = Lifecycle::new(store.clone(), live.clone());
         lifecycle

@@ -1,7 +1,7 @@
 //! `splitcast serve` (the default command).
 
 use super::CliError;
-use crate::configuration::{Settings, Sources, StorageUrl};
+use crate::configuration::{ConfigError, Settings, Sources, StorageUrl};
 use crate::startup::Application;
 
 /// Runs the server until SIGINT or SIGTERM; `sources` are re-read on reload.
@@ -10,7 +10,12 @@ pub async fn serve(settings: Settings, sources: Sources) -> Result<(), CliError>
     let host = settings.server.host.clone();
     let app = Application::build(settings, sources)
         .await
-        .map_err(CliError::Serve)?;
+        // A configuration the store's state refuses (a changed split) is a
+        // configuration error: exit 2, one line naming the key.
+        .map_err(|error| match error.downcast::<ConfigError>() {
+            Ok(config) => CliError::Config(config),
+            Err(error) => CliError::Serve(error),
+        })?;
     app.stop_on_signals()
         .map_err(|e| CliError::Serve(anyhow::anyhow!("cannot listen for signals: {e}")))?;
     // Tests and scripts read the port from this line.

@@ -15,6 +15,7 @@ mod overrides;
 mod plan;
 mod postgres;
 mod rate_buckets;
+mod splits;
 mod sql;
 mod sqlite;
 mod sqlite_writes;

@@ -37,6 +37,7 @@ mod sample_size;
 mod security;
 mod sessions;
 mod significance;
+mod split_guard;
 mod store_down;
 mod tracking;
 mod user_proofs;
