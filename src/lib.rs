@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod names;
 pub mod notify;
 pub mod planner;
+pub mod report_counts;
 pub mod results;
 pub mod results_csv;
 pub mod routes;

@@ -5,7 +5,6 @@
 use crate::analysis::{self, Assessment, FixedHorizon, Test, Verdict};
 use crate::experiment::{Analysis, Experiment, Status};
 use crate::stats::{self, Arm, SrmCheck};
-use crate::store::Counter;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -133,21 +132,33 @@ impl Counts {
     }
 }
 
-/// Builds the report for `experiments` from the store's counters.
+/// One count the report is built from: of `metric` (`participants`,
+/// `views`, `unique_views`, `conversions`, `total_conversions`) of a variant,
+/// on a goal for conversion metrics (else empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    /// Experiment name.
+    pub experiment: String,
+    /// Variant name.
+    pub variant: String,
+    /// What is counted.
+    pub metric: String,
+    /// The goal of a conversion metric, else empty.
+    pub goal: String,
+    /// How many.
+    pub value: u64,
+}
+
+/// Builds the report for `experiments` from their counts.
 pub fn build<'a>(
     experiments: impl Iterator<Item = &'a Experiment>,
-    counters: Vec<Counter>,
+    counts: impl IntoIterator<Item = Count>,
     context: &Context,
 ) -> Report {
     let counts = Counts(
-        counters
+        counts
             .into_iter()
-            .map(|c| {
-                (
-                    (c.experiment, c.variant, c.metric, c.goal),
-                    c.value.max(0) as u64,
-                )
-            })
+            .map(|c| ((c.experiment, c.variant, c.metric, c.goal), c.value))
             .collect(),
     );
     Report {

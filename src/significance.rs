@@ -12,7 +12,7 @@ use crate::live::Live;
 use crate::notify::Notification;
 use crate::notify::routing::outbox_row;
 use crate::results::{Context, GoalReport, VariantReport, build};
-use crate::store::{Comparison, SqlStore, Store, StoreError};
+use crate::store::{Comparison, SqlStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ impl SignificanceWatcher {
         };
         let report = build(
             running.iter().copied(),
-            self.store.counters().await?,
+            crate::report_counts::read(self.store.as_ref()).await?,
             &context,
         );
         let mut queued = Vec::new();

@@ -47,7 +47,7 @@ impl Application {
     /// reload reads the configuration again.
     pub async fn build(settings: Settings, sources: Sources) -> anyhow::Result<Self> {
         let warnings = settings.warnings.iter().map(String::as_str);
-        for warning in warnings.chain(settings.session.start_warning()) {
+        for warning in warnings.chain(settings.session.start_warnings()) {
             tracing::warn!("{warning}");
         }
         let routing = Arc::new(LiveRouting::from_settings(&settings));

@@ -73,7 +73,7 @@ pub struct Settings {
     /// The per-client limit on visitors' durable writes.
     pub limits: LimitSettings,
     /// Warnings to log at start and at every reload (e.g. a production
-    /// setup with only `log`); see also [`SessionSettings::start_warning`].
+    /// setup with only `log`); see also [`SessionSettings::start_warnings`].
     pub warnings: Vec<String>,
 }
 
@@ -242,13 +242,6 @@ impl Settings {
         raw.history.validate()?;
         let limits = raw.limits.validate()?;
         let mut warnings = Vec::new();
-        if matches!(session.user_ids, UserIdPolicy::Unproven) {
-            warnings.push(
-                "X-User-Id is believed as sent (development): set session.user_id_secret \
-                 so that a browser must prove the user ids it claims"
-                    .to_owned(),
-            );
-        }
         if production {
             if !raw.admin.is_configured() {
                 return Err(ConfigError::at(

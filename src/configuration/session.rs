@@ -124,13 +124,23 @@ impl std::fmt::Debug for SessionSettings {
 }
 
 impl SessionSettings {
-    /// The warning for a generated key, to log at start only: a reload keeps
-    /// the running key (and the cookies it signed), so it generates nothing.
-    pub fn start_warning(&self) -> Option<&'static str> {
-        self.generated_key.then_some(
-            "session.secret_key is empty: a random key was generated, so sessions \
-             end at restart and instances cannot share visitors",
-        )
+    /// Warnings about the session to log once at start (never on a reload:
+    /// `[session]` needs a restart, so the running process keeps these).
+    pub fn start_warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.generated_key {
+            warnings.push(
+                "session.secret_key is empty: a random key was generated, so sessions \
+                 end at restart and instances cannot share visitors",
+            );
+        }
+        if matches!(self.user_ids, UserIdPolicy::Unproven) {
+            warnings.push(
+                "X-User-Id is believed as sent (development): set session.user_id_secret \
+                 so that a browser must prove the user ids it claims",
+            );
+        }
+        warnings
     }
 }
 

@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::DeliveryOutcome;
-use super::civil::{parse_http_date, unix_of};
 use super::guarded_dns::{GuardedResolver, PrivateAddress};
 use super::markup::truncate_plain;
 
@@ -182,9 +181,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return Duration::try_from_secs_f64(secs).ok();
     }
-    let at = parse_http_date(value)?;
-    let delta = at.saturating_sub(unix_of(now));
-    Some(Duration::from_secs(u64::try_from(delta).unwrap_or(0)))
+    // httpdate reads the three forms RFC 9110 §5.6.7 obliges recipients to
+    // accept (IMF-fixdate, RFC 850, asctime).
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Replaces each non-empty secret in `text` with `***`.
@@ -226,6 +226,20 @@ mod tests {
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("NaN", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
+        for other_form in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            assert_eq!(
+                parse_retry_after(other_form, now),
+                Some(Duration::from_secs(77))
+            );
+        }
+        assert_eq!(
+            parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now),
+            None
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 25:49:37 GMT", now),
+            None
+        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 pub mod bliphq;
 mod chat_text;
-pub mod civil;
 pub mod coalesce;
 pub mod digest;
 pub mod discord;

@@ -4,7 +4,6 @@ use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::civil::{format_rfc3339, unix_now};
 use super::http::{classify, execute};
 use super::notification::TEST_TEXT;
 use super::{DeliveryOutcome, Notification, Notifier};
@@ -161,7 +160,7 @@ impl WebhookNotifier {
         };
         json!({
             "type": Self::event_type(notification),
-            "timestamp": format_rfc3339(at),
+            "timestamp": rfc3339(at),
             "data": data,
         })
     }
@@ -174,7 +173,7 @@ impl Notifier for WebhookNotifier {
     }
 
     async fn send(&self, notification: &Notification) -> DeliveryOutcome {
-        let now = unix_now();
+        let now = crate::clock::now_secs();
         let body = match serde_json::to_vec(&Self::payload(notification, now)) {
             Ok(body) => body,
             Err(e) => {
@@ -204,5 +203,30 @@ impl Notifier for WebhookNotifier {
             };
         }
         classify(SERVICE, &reply, &[])
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) of unix seconds.
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_649_367_553), "2022-04-07T21:39:13Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
     }
 }

@@ -56,7 +56,9 @@ pub async fn results(
                 .ok_or_else(|| ApiError::UnknownExperiment(name.to_owned()))?,
         ],
     };
-    let counters = state.store.counters().await.map_err(ApiError::store)?;
+    let counts = crate::report_counts::read(state.store.as_ref())
+        .await
+        .map_err(ApiError::store)?;
     let mut context = Context {
         min_sample: current.settings.notify.min_sample_per_variant,
         started_at: HashMap::new(),
@@ -78,7 +80,7 @@ pub async fn results(
             context.started_at.insert(name.to_owned(), first);
         }
     }
-    let report = crate::results::build(experiments.into_iter(), counters, &context);
+    let report = crate::results::build(experiments.into_iter(), counts, &context);
     let mut response = HttpResponse::Ok();
     response.insert_header((CACHE_CONTROL, "no-store"));
     Ok(match format {

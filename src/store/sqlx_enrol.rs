@@ -6,7 +6,7 @@
 //! statement.
 
 use super::bulk::{MultiRow, Param};
-use super::plan::{Plan, Unit};
+use super::rules::{Plan, Unit};
 use super::{Event, StoreError};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -30,17 +30,6 @@ pub(super) async fn on_record(
     };
     let rows: Vec<(String, String, String)> = select.fetch(conn, &rows).await?;
     Ok(rows.into_iter().map(|(e, u, v)| ((e, u), v)).collect())
-}
-
-/// The distinct units of `events`, in key order.
-pub(super) fn units<'a>(events: &[&'a Event]) -> Vec<Unit<'a>> {
-    let mut units: Vec<Unit<'a>> = events
-        .iter()
-        .map(|e| (e.experiment.as_str(), e.unit_id.as_str()))
-        .collect();
-    units.sort_unstable();
-    units.dedup();
-    units
 }
 
 /// Inserts `plan`'s enrolments in key order (two instances enrolling the

@@ -1,12 +1,11 @@
 //! The rows a batch writes on the sqlx path (PostgreSQL), one multi-row
 //! statement per table: views, conversions and counters (participants:
-//! `sqlx_enrol.rs`). Which rows is the plan's to say (`plan/`).
+//! `sqlx_enrol.rs`). Which rows is the rules' to say (`rules/`).
 
 use super::Event;
 use super::StoreError;
 use super::bulk::{MultiRow, Param};
-use super::increments::Increments;
-use super::plan::Plan;
+use super::rules::{Increments, Plan};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 

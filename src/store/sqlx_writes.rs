@@ -1,18 +1,18 @@
-//! The write path through sqlx, used on PostgreSQL (SQLite writes go
-//! through `sqlite_writes.rs`, with the same rules): a batch in one
+//! The PostgreSQL executor of the event rules (`rules/`): a batch in one
 //! transaction, its delivery ids first, then one multi-row statement per
 //! table, so that a batch costs a bounded number of round trips whatever
-//! its size. The events are resolved in memory (`plan/`) from what the
-//! database held before the batch, which the enrolment statement tells
-//! (`sqlx_enrol.rs`).
+//! its size. What the rules need from before the batch is told by the
+//! enrolment statement (`sqlx_enrol.rs`); the counts after it by the
+//! statements' `RETURNING` (`sqlx_tables.rs`), exact under concurrent
+//! instances.
 
 use super::bulk::{MultiRow, Param};
-use super::effects::{Effects, write_effects};
-use super::plan::{Before, Plan};
+use super::effects::write_effects;
+use super::rules::{Before, Plan, Settled, live_events, settle, units};
 use super::sql::SqlStore;
-use super::sqlx_enrol::{insert, matches, on_record, units};
+use super::sqlx_enrol::{insert, matches, on_record};
 use super::sqlx_tables::{add_conversions, add_increments, add_views};
-use super::{Action, Applied, Event, StoreError, Write, Written, delivery_order};
+use super::{Action, Event, StoreError, Write, Written, delivery_order};
 use sqlx::{AnyConnection, Connection};
 use std::collections::HashSet;
 
@@ -68,12 +68,7 @@ impl SqlStore {
         insert_first: bool,
     ) -> Result<Try, StoreError> {
         let duplicate = claim_deliveries(conn, writes).await?;
-        let live: Vec<&Event> = writes
-            .iter()
-            .zip(&duplicate)
-            .filter(|(_, duplicate)| !**duplicate)
-            .flat_map(|(write, _)| &write.events)
-            .collect();
+        let live = live_events(writes, &duplicate);
         let recorded_ids = claim_event_ids(conn, &live).await?;
         let plan = if insert_first {
             let tentative = Plan::new(
@@ -113,29 +108,20 @@ impl SqlStore {
         };
         let views_after = add_views(conn, &plan).await?;
         let repeats_after = add_conversions(conn, &live, &plan).await?;
-        let mut released: Vec<&str> = plan.released_ids.clone();
-        let (applied, increments) = plan.outcomes(&live, &views_after, &repeats_after);
-        let mut effects = Effects::default();
-        for (event, outcome) in live.iter().zip(&applied) {
-            self.routing.record(&mut effects, event, outcome);
-        }
-        let mut applied = applied.into_iter();
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for (write, duplicate) in writes.iter().zip(duplicate) {
-            if duplicate {
-                outcomes.push(Written::DuplicateDelivery);
-                continue;
-            }
-            let mine: Vec<Applied> = applied.by_ref().take(write.events.len()).collect();
-            if let (true, Some(id)) = (write.refusable, &write.delivery)
-                && !mine.is_empty()
-                && mine.iter().all(Applied::is_refusal)
-            {
-                // Answered 4xx: the sender may correct and retry with the same id.
-                released.push(id.as_str());
-            }
-            outcomes.push(Written::Applied(mine));
-        }
+        let Settled {
+            written,
+            released,
+            increments,
+            effects,
+        } = settle(
+            writes,
+            &duplicate,
+            &live,
+            plan,
+            &views_after,
+            &repeats_after,
+            self.routing.as_ref(),
+        );
         release_ids(conn, &released).await?;
         add_increments(conn, increments).await?;
         let enqueued = write_effects(conn, effects).await?;
@@ -148,7 +134,7 @@ impl SqlStore {
             .execute(&mut *conn)
             .await?;
         }
-        Ok(Try::Applied(outcomes, enqueued))
+        Ok(Try::Applied(written, enqueued))
     }
 }
 

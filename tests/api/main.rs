@@ -14,6 +14,7 @@ mod counted;
 mod disk_full;
 mod durability;
 mod errors;
+mod event_rules;
 mod forged_counts;
 mod fuzz;
 mod helpers;

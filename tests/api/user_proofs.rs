@@ -289,19 +289,19 @@ fn the_user_id_settings_are_checked_and_the_secret_never_printed() {
     );
     // Development without a secret believes the header, and warns at start.
     let settings = splitcast::configuration::Settings::from_toml(DEFAULT).unwrap();
+    let warnings = settings.session.start_warnings();
     assert!(
-        settings
-            .warnings
+        warnings
             .iter()
             .any(|w| w.contains("session.user_id_secret")),
-        "{:?}",
-        settings.warnings
+        "{warnings:?}"
     );
     let signed = with(&format!("user_id_secret = \"{SECRET}\""));
     let settings = splitcast::configuration::Settings::from_toml(&signed).unwrap();
     assert!(
         !settings
-            .warnings
+            .session
+            .start_warnings()
             .iter()
             .any(|w| w.contains("user_id_secret"))
     );

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 /// Increments keyed (experiment, variant, metric, goal), applied in key
 /// order so that concurrent instances lock counter rows in the same order.
-pub(super) type Increments = BTreeMap<(String, String, &'static str, String), i64>;
+pub(in crate::store) type Increments = BTreeMap<(String, String, &'static str, String), i64>;
 
 /// Adds one to a counter of the batch.
-pub(super) fn count(
+pub(in crate::store) fn count(
     increments: &mut Increments,
     experiment: &str,
     variant: &str,

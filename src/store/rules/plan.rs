@@ -4,22 +4,21 @@
 //! not record because only an assignment enrols from a browser, which event ids a
 //! rejected event gives back. Events of one batch depend on earlier ones (a
 //! new unit's enrolment then its conversion, two conversions of one unit, an
-//! event id used twice), so they are walked here one by one while the
-//! database is asked once per table (`sqlx_writes.rs`). The rules are those
-//! of the SQLite writer (`sqlite_writes.rs`), event for event.
+//! event id used twice), so they are walked here one by one, and each
+//! executor asks its database once per table for what the walk needs.
 
 use super::increments::{Increments, count};
-use super::{Action, Applied, Event, Source};
+use crate::store::{Action, Applied, Event, Source};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A participant: (experiment, unit id).
-pub(super) type Unit<'a> = (&'a str, &'a str);
+pub(in crate::store) type Unit<'a> = (&'a str, &'a str);
 /// A conversion row: (experiment, goal, unit id).
-pub(super) type Conversion<'a> = (&'a str, &'a str, &'a str);
+pub(in crate::store) type Conversion<'a> = (&'a str, &'a str, &'a str);
 
 /// What the database held before the batch, for the batch's ids and units.
 #[derive(Debug, Default)]
-pub(super) struct Before {
+pub(in crate::store) struct Before {
     /// Event ids of the batch recorded before it, by anyone.
     pub recorded_ids: HashSet<String>,
     /// The variant on record of each unit already a participant.
@@ -36,7 +35,7 @@ enum Step {
 
 /// The batch resolved: its outcomes, and the rows to write.
 #[derive(Debug)]
-pub(super) struct Plan<'a> {
+pub(in crate::store) struct Plan<'a> {
     steps: Vec<Step>,
     /// New participants, with the index of the event that enrols each.
     pub enrolments: BTreeMap<Unit<'a>, usize>,
@@ -51,7 +50,7 @@ pub(super) struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// Walks `events` in order from the state `before`.
-    pub(super) fn new(events: &[&'a Event], before: &Before) -> Self {
+    pub(in crate::store) fn new(events: &[&'a Event], before: &Before) -> Self {
         // Whether each of the batch's event ids is recorded at this point of the walk.
         let mut recorded: HashMap<&'a str, bool> = HashMap::new();
         let mut variants: HashMap<Unit<'a>, &str> = HashMap::new();
@@ -142,7 +141,7 @@ impl<'a> Plan<'a> {
     /// The outcome of every event and the batch's counter increments, once
     /// the database told each participant's views after the batch and each
     /// conversion row's repeats after it.
-    pub(super) fn outcomes(
+    pub(in crate::store) fn outcomes(
         self,
         events: &[&'a Event],
         views_after: &HashMap<(String, String), i64>,
@@ -206,4 +205,5 @@ impl<'a> Plan<'a> {
 }
 
 #[cfg(test)]
+#[path = "plan_tests.rs"]
 mod tests;
