@@ -21,7 +21,7 @@ postgres)
 *) echo "STORE is sqlite or postgres" >&2; exit 1 ;;
 esac
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -e "s|port = 8080|port = $PORT|" -e "s|workers = 0|workers = 1|" -e "s|sqlite://data/splitcast.db|$URL|" \
+sed -e "s|port = 8080|port = $PORT|" -e "s|workers = 0|workers = 1|" -e "s|sqlite://\.\./data/splitcast.db|$URL|" \
   -e '/^\[ingest\]/,/^\[/ s|^token = ""|token = "bench-ingest-token"|' \
   -e 's|^secret_key = ""|secret_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="|' ${CONFIG:-$ROOT/config/default.toml} > $W/c.toml
 cat > $W/hook.lua <<'LUA'

@@ -16,7 +16,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/splitcast-results.XXXXXX")
 trap 'pkill -f "config $W/c.toml" || true; rm -rf "$W"' EXIT
 P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sed -e "s|^port = 8080|port = $P|" -e "s|^workers = 0 |workers = 1 |" \
-    -e "s|^url = \"sqlite://data/splitcast.db\"|url = \"sqlite://$W/s.db\"|" \
+    -e "s|^url = \"sqlite://\.\./data/splitcast.db\"|url = \"sqlite://$W/s.db\"|" \
     -e "s|^static_dir = \"static\"|static_dir = \"$ROOT/static\"|" config/default.toml >"$W/c.toml"
 grep -qF "sqlite://$W/s.db" "$W/c.toml" || { echo "config/default.toml changed shape" >&2; exit 1; }
 start() {

@@ -105,7 +105,7 @@ make_config() {
         -e "s|^workers = 0 |workers = $WORKERS |" \
         -e "s|^static_dir = \"static\"|static_dir = \"$ROOT/static\"|" \
         -e "s|^secret_key = \"\" |secret_key = \"$SESSION_KEY\" |" \
-        -e "s|^url = \"sqlite://data/splitcast.db\"|url = \"sqlite://$dir/splitcast.db\"|" \
+        -e "s|^url = \"sqlite://\.\./data/splitcast.db\"|url = \"sqlite://$dir/splitcast.db\"|" \
         -e "/^\[ingest\]/,/^\[/ s|^token = \"\" |token = \"$INGEST_TOKEN\" |" \
         config/default.toml >"$dir/config.toml"
     printf '%s\n' "${3:-}" >>"$dir/config.toml"

@@ -36,6 +36,26 @@ pub fn bearer_is_one_of(headers: &HeaderMap, accepted: &[&SecretString]) -> bool
         })
 }
 
+/// Why a request's Bearer token is not one of `accepted`, for the operator's
+/// log (the client only ever gets the same 401): `None` when it is. The
+/// reason never quotes what was sent or expected.
+pub fn bearer_refusal(headers: &HeaderMap, accepted: &[&SecretString]) -> Option<&'static str> {
+    if bearer_is_one_of(headers, accepted) {
+        return None;
+    }
+    Some(match headers.get(AUTHORIZATION) {
+        None => "no Authorization header",
+        Some(_) if bearer(headers).is_none() => "the Authorization header is not `Bearer <token>`",
+        Some(_) => "the Bearer token is not the configured one",
+    })
+}
+
+/// Logs a refused credential at INFO: the answer stays a bare 401, which
+/// must not help an attacker, but the operator needs to know what was wrong.
+pub fn log_refusal(endpoint: &str, reason: &dyn std::fmt::Display) {
+    tracing::info!(endpoint, %reason, "401: credentials refused");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,10 @@ pub struct ExperimentReport {
     /// Fixed mode: unix seconds of the first participant; null before anyone
     /// is counted and in sequential mode.
     pub started_at: Option<i64>,
+    /// `notify.min_sample_per_variant`: below it in either arm, the
+    /// dashboard says "waiting" instead of drawing an interval that early
+    /// counts make absurdly wide.
+    pub min_sample_per_variant: u64,
     /// Sample-ratio-mismatch check of participants against the weights; null
     /// before anyone is counted.
     pub srm: Option<SrmCheck>,
@@ -201,6 +205,7 @@ fn experiment_report(
         sequential_tuning,
         sample_size,
         started_at: sample_size.and(context.started_at.get(name).copied()),
+        min_sample_per_variant: context.min_sample,
         srm: stats::srm(&participants, &experiment.shares()),
         goals,
     }

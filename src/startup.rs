@@ -5,7 +5,7 @@ use crate::client_limit::ClientLimiter;
 use crate::clock::SystemClock;
 use crate::configuration::{Settings, Sources};
 use crate::history::Snapshotter;
-use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, Reloader};
+use crate::live::{Lifecycle, Live, OverridePoller, POLL_PERIOD, ReloadError, Reloader};
 use crate::metrics::Metrics;
 use crate::notify::routing::LiveRouting;
 use crate::notify::tasks::{NotificationTasks, WIND_DOWN};
@@ -63,6 +63,16 @@ impl Application {
             let checkpoints = store.clone().checkpoint_loop(Duration::from_secs(1));
             tasks.spawn("WAL checkpointer", checkpoints);
         }
+        // Before anything is served: a file that changes the split of an
+        // experiment with participants is refused here as at a reload.
+        crate::live::check_at_start(&store, &settings.experiments)
+            .await
+            .map_err(|error| match error {
+                ReloadError::Config(error) => anyhow::Error::new(error),
+                ReloadError::Store(error) => {
+                    anyhow::Error::new(error).context("cannot read the recorded splits")
+                }
+            })?;
         let live = Arc::new(Live::new(settings.clone()));
         let lifecycle = Lifecycle::new(store.clone(), live.clone());
         lifecycle
@@ -136,7 +146,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(routes::query_config())
                 .configure(routes::configure)
-                .service(routes::static_files(&settings.server.static_dir))
+                .configure(|cfg| routes::static_files(cfg, &settings.server.static_dir))
                 .default_service(web::to(routes::not_found))
         })
         .workers(workers)
@@ -256,6 +266,11 @@ fn cors(origins: &[String]) -> Cors {
         .supports_credentials()
         .allowed_methods(["GET", "POST"])
         .allowed_headers(["content-type", "x-user-id", "x-user-id-signature"])
-        .expose_headers(["x-experiment", "x-variant"])
+        .expose_headers([
+            "x-experiment",
+            "x-variant",
+            "x-splitcast-counted",
+            "x-splitcast-uncounted-reason",
+        ])
         .max_age(3600)
 }

@@ -120,5 +120,19 @@
     return block;
   }
 
-  global.splitcastAnalysis = { verdict: verdict, analysisBlock: analysisBlock, formatP: formatP, pText: pText };
+  /** The participants each arm needs before an interval is worth showing. */
+  function minSample(experiment) { return experiment.min_sample_per_variant || 0; }
+
+  /** Whether both `row` and the control have reached `min_sample_per_variant`. */
+  function enough(experiment, row, control) {
+    var need = minSample(experiment);
+    return row.participants >= need && control.participants >= need;
+  }
+
+  function waitingText(experiment) { return "waiting for " + minSample(experiment) + " per variant"; }
+
+  global.splitcastAnalysis = {
+    verdict: verdict, analysisBlock: analysisBlock, formatP: formatP, pText: pText,
+    enough: enough, minSample: minSample, waitingText: waitingText
+  };
 })(window);

@@ -68,14 +68,20 @@
   /**
    * An `<svg class="chart lift-chart">`: per treatment, the interval of its
    * absolute lift (`lift_abs_ci`, the one the verdict agrees with) around a
-   * dashed zero line, and the lift itself as a dot.
+   * dashed zero line, and the lift itself as a dot; "waiting for N per
+   * variant" instead while either arm is below `min_sample_per_variant`.
    */
-  function liftChart(variants, controlName) {
+  function liftChart(variants, control, experiment) {
+    var controlName = control.name;
+    var analysis = global.splitcastAnalysis;
     var rows = variants.filter(function (v) { return v.name !== controlName; });
+    var drawn = function (v) { return v.lift_abs_ci && analysis.enough(experiment, v, control); };
     var reach = rows.reduce(function (m, v) {
-      return v.lift_abs_ci ? Math.max(m, Math.abs(v.lift_abs_ci[0]), Math.abs(v.lift_abs_ci[1])) : m;
+      return drawn(v) ? Math.max(m, Math.abs(v.lift_abs_ci[0]), Math.abs(v.lift_abs_ci[1])) : m;
     }, 0);
-    var scale = axis(reach * 1.05 || 0.01);
+    // A difference of two rates lies within ±100 points, whatever an
+    // interval's formula says.
+    var scale = axis(Math.min(1, reach * 1.05) || 0.01);
     var plot = WIDTH - LABEL - RIGHT;
     var mid0 = LABEL + plot / 2;
     var x = function (d) { return mid0 + (d / scale.max) * (plot / 2); };
@@ -100,8 +106,10 @@
       g.appendChild(node("text", { "class": "label", x: LABEL - 8, y: mid + 4, "text-anchor": "end" }, v.name));
       if (!v.lift_abs_ci) {
         g.appendChild(node("text", { "class": "value", x: LABEL + 4, y: mid + 4 }, "no interval yet"));
+      } else if (!drawn(v)) {
+        g.appendChild(node("text", { "class": "value waiting", x: LABEL + 4, y: mid + 4 }, analysis.waitingText(experiment)));
       } else {
-        var low = v.lift_abs_ci[0], high = v.lift_abs_ci[1];
+        var low = Math.max(-1, v.lift_abs_ci[0]), high = Math.min(1, v.lift_abs_ci[1]);
         g.appendChild(node("line", { "class": "lift-ci", x1: x(low), x2: x(high), y1: mid, y2: mid }));
         g.appendChild(node("line", { "class": "lift-ci", x1: x(low), x2: x(low), y1: mid - 6, y2: mid + 6 }));
         g.appendChild(node("line", { "class": "lift-ci", x1: x(high), x2: x(high), y1: mid - 6, y2: mid + 6 }));

@@ -142,14 +142,23 @@
    * over the control as a line and its 95% interval (the one the verdict
    * agrees with) as a band, broken where the interval is undefined.
    */
-  function liftChart(history, index, controlName, colour) {
+  function liftChart(history, index, controlName, colour, minSample) {
     var points = history.points;
     var name = points[0].variants[index].name;
-    var rows = points.map(function (p) { return p.variants[index]; });
+    var need = minSample || 0;
+    // A point's interval is drawn once both arms had `min_sample_per_variant`
+    // participants then: earlier ones span hundreds of points.
+    var rows = points.map(function (p) {
+      var v = p.variants[index];
+      var control = p.variants.filter(function (c) { return c.name === controlName; })[0];
+      var early = !v || !control || v.participants < need || control.participants < need;
+      return early ? null : v;
+    });
     var reach = rows.reduce(function (m, v) {
       return v && v.lift_abs_ci ? Math.max(m, Math.abs(v.lift_abs_ci[0]), Math.abs(v.lift_abs_ci[1])) : m;
     }, 0);
-    var scale = niceAxis(reach * 1.05 || 0.01);
+    // A difference of two rates lies within ±100 points.
+    var scale = niceAxis(Math.min(1, reach * 1.05) || 0.01);
     var bottom = HEIGHT - BOTTOM;
     var svg = frame("history-lift-chart", "Lift of " + name + " over " + controlName + " with its 95% interval, over time", HEIGHT);
     svg.setAttribute("data-variant", name);
@@ -161,8 +170,8 @@
     var run = [];
     var flush = function () {
       if (run.length) {
-        var upper = run.map(function (i) { return xs[i].toFixed(1) + "," + y(rows[i].lift_abs_ci[1]).toFixed(1); });
-        var lower = run.slice().reverse().map(function (i) { return xs[i].toFixed(1) + "," + y(rows[i].lift_abs_ci[0]).toFixed(1); });
+        var upper = run.map(function (i) { return xs[i].toFixed(1) + "," + y(Math.min(1, rows[i].lift_abs_ci[1])).toFixed(1); });
+        var lower = run.slice().reverse().map(function (i) { return xs[i].toFixed(1) + "," + y(Math.max(-1, rows[i].lift_abs_ci[0])).toFixed(1); });
         svg.appendChild(node("polygon", { "class": "lift-band", points: upper.concat(lower).join(" "), fill: colour }));
       }
       run = [];
@@ -172,6 +181,9 @@
     var lifts = rows.map(function (v) { return v ? v.lift_abs : null; });
     svg.appendChild(line("lift-line", xs, lifts, y, { stroke: colour }));
     svg.appendChild(node("text", { "class": "label", x: WIDTH - RIGHT - 4, y: TOP + 12, "text-anchor": "end" }, name + " − " + controlName));
+    if (rows.every(function (v) { return v === null; })) {
+      svg.appendChild(node("text", { "class": "label waiting", x: LEFT + 8, y: TOP + 12 }, "waiting for " + need + " per variant"));
+    }
     return svg;
   }
 

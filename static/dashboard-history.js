@@ -62,7 +62,9 @@
       body.appendChild(charts.rateChart(history, control));
       body.appendChild(el("h4", null, "Lift over " + control + " with its 95% interval"));
       names.forEach(function (name, i) {
-        if (name !== control) { body.appendChild(charts.liftChart(history, i, control, colour[name])); }
+        if (name !== control) {
+          body.appendChild(charts.liftChart(history, i, control, colour[name], experiment.min_sample_per_variant));
+        }
       });
       body.appendChild(el("h4", null, "New participants per day (UTC)"));
       body.appendChild(charts.daysChart(perDay(history.points)));

@@ -66,9 +66,14 @@
     return text;
   }
 
-  /** "95%: −1.8 to +7.8 pts": the interval the verdict agrees with. */
-  function liftInterval(row) {
+  /**
+   * "95%: −1.8 to +7.8 pts": the interval the verdict agrees with; until both
+   * arms reach `min_sample_per_variant`, "waiting for N per variant" (with
+   * one or two participants it spans hundreds of points and means nothing).
+   */
+  function liftInterval(experiment, row, control) {
     if (!row.lift_abs_ci) { return null; }
+    if (!analysis.enough(experiment, row, control)) { return analysis.waitingText(experiment); }
     return "95%: " + points(row.lift_abs_ci[0]) + " to " + points(row.lift_abs_ci[1]) + " pts";
   }
 
@@ -95,7 +100,7 @@
     if (row.ci_low !== null) { rate.appendChild(el("span", "interval", pct(row.ci_low) + " – " + pct(row.ci_high))); }
     tr.appendChild(rate);
     var liftCell = el("td", "lift", lift(row));
-    var interval = liftInterval(row);
+    var interval = liftInterval(experiment, row, control);
     if (interval) { liftCell.appendChild(el("span", "interval lift-ci", interval)); }
     tr.appendChild(liftCell);
     tr.appendChild(el("td", "p-value", row.p_value === null ? "–" : formatP(row.p_value)));
@@ -152,7 +157,7 @@
         "watching it and stopping once it looks high finds false winners. Act on the verdict."));
     }
     block.appendChild(global.splitcastChart.rateChart(goal.variants, control.name));
-    block.appendChild(global.splitcastChart.liftChart(goal.variants, control.name));
+    block.appendChild(global.splitcastChart.liftChart(goal.variants, control, experiment));
     return block;
   }
 

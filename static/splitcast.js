@@ -22,6 +22,17 @@
     return withTimeout(fetch(path, { method: "POST", credentials: "include" }), TIMEOUT_MS);
   }
 
+  // What the server said about counting: `X-Splitcast-Counted` and, when
+  // false, `X-Splitcast-Uncounted-Reason` (bot, preview, paused, origin, …).
+  function uncountedReason(response) {
+    if (response.headers.get("X-Splitcast-Counted") !== "false") { return null; }
+    return response.headers.get("X-Splitcast-Uncounted-Reason") || "unknown";
+  }
+
+  function notCounted(what, reason) {
+    return what + " was not counted (reason: " + reason + ").";
+  }
+
   function run(options) {
     var base = options.base || "";
     var q = query(options.experiment);
@@ -38,6 +49,8 @@
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         var variant = response.headers.get("X-Variant");
+        var reason = uncountedReason(response);
+        if (reason && options.status) { options.status.textContent = notCounted("This visit", reason); }
         return response.json().then(function (content) {
           if (typeof content.headline === "string" && options.headline) {
             options.headline.textContent = content.headline;
@@ -63,7 +76,10 @@
           converted = true;
           return post(base + "/track_conversion" + q).then(function (response) {
             if (options.status) {
-              options.status.textContent = response.ok ? "Thanks! Your click was counted." : "";
+              var reason = response.ok ? uncountedReason(response) : null;
+              options.status.textContent = !response.ok ? ""
+                : reason ? notCounted("Your click", reason)
+                : "Thanks! Your click was counted.";
             }
           }).catch(function () { converted = false; });
         });

@@ -1,4 +1,4 @@
-//! The arguments: `splitcast [--config PATH] [serve|check-config|notify-test|reload|outbox|sample-size]`.
+//! The arguments: `splitcast [--config PATH] [serve|check-config|notify-test|reload|experiments|outbox|sample-size]`.
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -35,6 +35,12 @@ pub enum Command {
     /// Send one test notification through every enabled notifier (exit 1 if any
     /// failed); a delivered one also resumes that notifier if it was paused.
     NotifyTest,
+    /// Manage the store's record of experiments.
+    Experiments {
+        /// What to do.
+        #[command(subcommand)]
+        action: ExperimentsAction,
+    },
     /// Inspect and re-queue dead-lettered notifications.
     Outbox {
         /// What to do.
@@ -77,6 +83,19 @@ pub struct SampleSizeArgs {
     /// Two-sided significance level.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+}
+
+/// `splitcast experiments ...`.
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum ExperimentsAction {
+    /// Archive an experiment's counts (participants, conversions, verdicts,
+    /// history) under `NAME@reset-<unix seconds>` and forget its split, so
+    /// that it starts over with no participants and may take a new split.
+    /// Run it while no server uses the store.
+    Reset {
+        /// The experiment.
+        name: String,
+    },
 }
 
 /// `splitcast outbox ...`.

@@ -6,13 +6,14 @@
 mod args;
 mod check_config;
 mod error;
+mod experiments;
 mod notify_test;
 mod outbox;
 mod reload;
 mod sample_size;
 mod serve;
 
-pub use args::{Cli, Command, OutboxAction, SampleSizeArgs, one_line};
+pub use args::{Cli, Command, ExperimentsAction, OutboxAction, SampleSizeArgs, one_line};
 pub use check_config::check_config;
 pub use error::CliError;
 pub use notify_test::{NotifyReport, notify_test};
@@ -42,6 +43,9 @@ pub fn run(cli: Cli) -> Result<String, CliError> {
         Command::Reload { url } => {
             block_on(reload(&settings, url.as_deref())).map(|r| r.to_string())
         }
+        Command::Experiments {
+            action: ExperimentsAction::Reset { name },
+        } => block_on(experiments::reset(&settings, &name)),
         Command::Outbox { action } => block_on(async {
             match action {
                 OutboxAction::List => list_dead_letters(&settings).await.map(|d| d.to_string()),

@@ -1,4 +1,5 @@
-//! Layered configuration: a TOML file, an optional `config/local.toml`, then
+//! Layered configuration: a TOML file, its optional local overlay
+//! ([`Sources::local_overlay`]: `local.toml` beside `default.toml`), then
 //! `SPLITCAST__SECTION__KEY` environment variables. The raw form is parsed
 //! once into [`Settings`]; every rule of the contract is checked here, and a
 //! failure is one line naming the key.
@@ -8,6 +9,7 @@ mod limits;
 mod notifier_urls;
 mod notifiers;
 mod notify;
+mod paths;
 mod redacted;
 mod sections;
 mod session;
@@ -30,8 +32,6 @@ use std::path::{Path, PathBuf};
 
 /// The file read when neither `--config` nor `SPLITCAST_CONFIG` names one.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
-/// Read after the named file when it exists, for local overrides.
-pub const LOCAL_CONFIG_PATH: &str = "config/local.toml";
 
 /// A configuration that cannot be used. The message is one line that names
 /// the offending key and never carries a secret.
@@ -111,14 +111,14 @@ struct RawSettings {
 pub struct Sources {
     /// The main file; [`DEFAULT_CONFIG_PATH`] when `None`.
     pub file: Option<PathBuf>,
-    /// Whether to read [`LOCAL_CONFIG_PATH`] too.
+    /// Whether to read the file's local overlay ([`Sources::local_overlay`]) too.
     pub local_file: bool,
     /// Environment variables to apply; the process environment when `None`.
     pub env: Option<HashMap<String, String>>,
 }
 
 impl Sources {
-    /// The sources a server process uses: the file, `config/local.toml` and
+    /// The sources a server process uses: the file, its local overlay and
     /// the process environment.
     pub fn process(file: Option<PathBuf>) -> Self {
         Self {
@@ -126,6 +126,41 @@ impl Sources {
             local_file: true,
             env: None,
         }
+    }
+
+    /// The main file: `--config`, or [`DEFAULT_CONFIG_PATH`].
+    pub fn main_file(&self) -> PathBuf {
+        self.file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
+    }
+
+    /// The local overrides of the main file, read after it when they exist:
+    /// `local.toml` beside a `default.toml`, `NAME.local.toml` beside any
+    /// other `NAME.toml`. Named after the file so that a development
+    /// `local.toml` never changes `--config config/production.toml`.
+    pub fn local_overlay(&self) -> Option<PathBuf> {
+        if !self.local_file {
+            return None;
+        }
+        let main = self.main_file();
+        let stem = main.file_stem()?.to_str()?;
+        let name = match stem {
+            "default" => "local.toml".to_owned(),
+            other => format!("{other}.local.toml"),
+        };
+        Some(main.with_file_name(name))
+    }
+
+    /// The files this configuration is read from now, absolute where the
+    /// path can be resolved: the main file, and its overlay when it exists.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+        let overlay = self.local_overlay().filter(|p| p.is_file());
+        std::iter::once(self.main_file())
+            .chain(overlay)
+            .map(absolute)
+            .collect()
     }
 }
 
@@ -149,10 +184,7 @@ impl Settings {
     }
 
     fn load_raw(sources: Sources) -> Result<RawSettings, ConfigError> {
-        let path = sources
-            .file
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        let path = sources.main_file();
         if !path.exists() {
             return Err(ConfigError(format!(
                 "config file {} does not exist",
@@ -161,9 +193,9 @@ impl Settings {
         }
         let mut builder = config::Config::builder()
             .add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
-        if sources.local_file && Path::new(LOCAL_CONFIG_PATH) != path {
+        if let Some(overlay) = sources.local_overlay() {
             builder = builder.add_source(
-                config::File::with_name(LOCAL_CONFIG_PATH)
+                config::File::from(overlay.as_path())
                     .format(config::FileFormat::Toml)
                     .required(false),
             );
@@ -177,11 +209,13 @@ impl Settings {
             .with_list_parse_key("notify.allowed_hosts")
             .with_list_parse_key("server.cors_allowed_origins")
             .source(sources.env);
-        builder
+        let mut raw: RawSettings = builder
             .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError(one_line(&e.to_string())))
+            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
+        paths::resolve(&mut raw, path.parent().unwrap_or(Path::new(".")));
+        Ok(raw)
     }
 
     /// Parses configuration text (TOML) with no other source; for tests and
@@ -267,9 +301,12 @@ impl Settings {
     }
 
     /// Whether `/metrics` needs a Bearer token: in production, or once
-    /// `metrics.token` is set.
+    /// `admin.token` or `metrics.token` is set.
     pub fn metrics_need_a_token(&self) -> bool {
+        // Per-variant counts are results: once `admin.token` guards
+        // `/results`, an open `/metrics` would leak them.
         self.environment == Environment::Production
+            || self.admin.is_configured()
             || !secrecy::ExposeSecret::expose_secret(&self.metrics.token).is_empty()
     }
 

@@ -26,7 +26,9 @@ pub struct ServerSettings {
     pub port: u16,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
-    /// Folder of the demo and dashboard pages.
+    /// A folder to serve the demo and dashboard pages from instead of the
+    /// built-in ones; empty (the default) means the built-in pages. A
+    /// relative path is resolved against the configuration file's folder.
     pub static_dir: String,
     /// Origins allowed to call with credentials (CORS); empty means same-origin only.
     pub cors_allowed_origins: Vec<String>,
@@ -44,7 +46,7 @@ impl Default for ServerSettings {
             host: "127.0.0.1".into(),
             port: 8080,
             workers: 0,
-            static_dir: "static".into(),
+            static_dir: String::new(),
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 4096,
             body_timeout_secs: 10,
@@ -61,6 +63,16 @@ impl ServerSettings {
             return Err(ConfigError::at(
                 "server.body_timeout_secs",
                 "must be positive",
+            ));
+        }
+        // Refused at start rather than answering `/` with 404 all day.
+        if !self.static_dir.is_empty() && !std::path::Path::new(&self.static_dir).is_dir() {
+            return Err(ConfigError::at(
+                "server.static_dir",
+                format!(
+                    "{} is not a folder (leave it empty for the built-in pages)",
+                    self.static_dir
+                ),
             ));
         }
         for origin in &self.cors_allowed_origins {

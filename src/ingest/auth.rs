@@ -4,7 +4,7 @@
 
 use super::IngestError;
 use crate::configuration::IngestSettings;
-use crate::credentials::bearer_is_one_of;
+use crate::credentials::{bearer_is_one_of, bearer_refusal, log_refusal};
 use crate::standard_webhooks::{
     DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };
@@ -35,15 +35,20 @@ pub fn precheck(settings: &IngestSettings, headers: &HeaderMap) -> Result<(), In
         .token()
         .is_some_and(|expected| bearer_is_one_of(headers, &[expected]));
     if signed || token {
-        Ok(())
-    } else {
-        Err(IngestError::Unauthorized)
+        return Ok(());
     }
+    let reason = match settings.token() {
+        Some(expected) => bearer_refusal(headers, &[expected]).unwrap_or_default(),
+        None if settings.signing_key().is_some() => "no webhook-signature header",
+        None => "ingest is not configured",
+    };
+    log_refusal("/webhook", &reason);
+    Err(IngestError::Unauthorized)
 }
 
 /// Checks the credentials of a request whose body is `body`, at `now`
 /// (unix seconds). Any failure is the same 401, so a caller learns nothing
-/// about which part was wrong; the reason goes to the debug log.
+/// about which part was wrong; the reason goes to the INFO log.
 pub fn authenticate(
     settings: &IngestSettings,
     headers: &HeaderMap,
@@ -71,11 +76,16 @@ pub fn authenticate(
                 delivery_id: id.trim().to_owned(),
             }),
             Err(reason) => {
-                tracing::debug!(%reason, "webhook signature refused");
+                log_refusal("/webhook", &reason);
                 Err(IngestError::Unauthorized)
             }
         };
     }
+    let reason = settings
+        .token()
+        .and_then(|expected| bearer_refusal(headers, &[expected]))
+        .unwrap_or("no webhook-signature header");
+    log_refusal("/webhook", &reason);
     Err(IngestError::Unauthorized)
 }
 

@@ -10,6 +10,7 @@ mod lifecycle;
 mod overrides;
 mod poll;
 mod reload;
+mod split;
 
 pub use lifecycle::{Change, Lifecycle, LifecycleError};
 pub use overrides::{
@@ -17,6 +18,7 @@ pub use overrides::{
 };
 pub use poll::{OverridePoller, POLL_PERIOD};
 pub use reload::{ReloadError, ReloadOutcome, Reloader};
+pub use split::{Split, check_at_start};
 
 use crate::configuration::Settings;
 use crate::experiment::Experiments;

@@ -15,9 +15,10 @@
 //!   That experiment keeps its running definition; a new name starts a new one.
 
 use super::Live;
+use super::split::{self, Split};
 use crate::configuration::{ConfigError, Environment, Settings, Sources, UserIdPolicy};
 use crate::experiment::Experiment;
-use crate::store::{SqlStore, Store, StoreError};
+use crate::store::{SqlStore, StoreError};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc};
@@ -107,15 +108,13 @@ impl Reloader {
             tokio::task::spawn_blocking(move || Settings::load_as(sources, environment))
                 .await
                 .map_err(|_| ConfigError("the configuration could not be read".to_owned()))??;
-        let with_participants: HashSet<String> = self
-            .store
-            .counters()
-            .await?
-            .into_iter()
-            .filter(|c| c.metric == "participants" && c.value > 0)
-            .map(|c| c.experiment)
-            .collect();
+        let with_participants = split::with_participants(&self.store).await?;
         let (merged, mut outcome) = merge(&running, new, &with_participants);
+        // The splits now in force, so that a restart with this file is
+        // checked against them, not against the ones of the last start.
+        for experiment in merged.experiments.iter() {
+            split::record(&self.store, experiment).await?;
+        }
         if in_file != running.environment {
             outcome
                 .needs_restart
@@ -194,31 +193,7 @@ fn environment_kept(running: Environment) -> String {
 
 /// What of the assignment `new` changes, if anything.
 fn assignment_change(old: &Experiment, new: &Experiment) -> Option<&'static str> {
-    let names = |e: &Experiment| {
-        e.variants
-            .iter()
-            .map(|v| v.name.clone())
-            .collect::<Vec<_>>()
-    };
-    if names(old) != names(new) {
-        return Some("changing the variants");
-    }
-    // Shares, not weights: 50/50 and 1/1 are the same split.
-    let moved = old
-        .variants
-        .iter()
-        .zip(&new.variants)
-        .any(|(a, b)| (a.share - b.share).abs() > 1e-12);
-    if moved {
-        return Some("changing the weights");
-    }
-    if old.assignment != new.assignment {
-        return Some("changing the assignment method");
-    }
-    if old.seed != new.seed {
-        return Some("changing the hash seed");
-    }
-    None
+    Split::of(old).change_to(&Split::of(new))
 }
 
 fn same_server(a: &Settings, b: &Settings) -> bool {

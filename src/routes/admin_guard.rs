@@ -15,21 +15,28 @@ use actix_web::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 /// request without `Origin` (curl, `splitcast reload`) is not a browser's
 /// cross-site request and passes the origin check.
 pub fn check(req: &HttpRequest, allowed: &[String], json_body: bool) -> Result<(), ApiError> {
-    if let Some(origin) = req.headers().get(ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
-        let host = req
-            .headers()
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        if !same_origin(origin, host) && !allowed.iter().any(|a| a == origin) {
-            return Err(ApiError::ForbiddenOrigin);
-        }
+    if is_foreign_origin(req, allowed) {
+        return Err(ApiError::ForbiddenOrigin);
     }
     if json_body && !is_json(req) {
         return Err(ApiError::UnsupportedMediaType);
     }
     Ok(())
+}
+
+/// Whether the request carries an `Origin` that is neither this server nor
+/// one of `allowed`. No `Origin` (curl, a same-origin GET) is not foreign.
+pub fn is_foreign_origin(req: &HttpRequest, allowed: &[String]) -> bool {
+    let Some(origin) = req.headers().get(ORIGIN) else {
+        return false;
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let host = req
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    !same_origin(origin, host) && !allowed.iter().any(|a| a == origin)
 }
 
 /// Whether `origin` names the host the request was sent to. The scheme is

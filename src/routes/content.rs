@@ -1,7 +1,7 @@
 //! `GET /get_content` and `GET /variant`.
 
 use super::ExperimentQuery;
-use super::visitor::serve;
+use super::visitor::{mark_counted, serve};
 use crate::error::ApiError;
 use crate::session::VisitorSession;
 use crate::state::AppState;
@@ -28,7 +28,9 @@ pub async fn get_content(
     )
     .await?;
     let variant = &served.experiment.variants[served.variant];
-    let response = HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    mark_counted(&mut response, served.uncounted);
+    let response = response
         .insert_header((CONTENT_TYPE, "application/json"))
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((VARY, "Cookie"))
@@ -59,7 +61,9 @@ pub async fn variant(
     .await?;
     let variant = &served.experiment.variants[served.variant];
     session.save()?;
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    mark_counted(&mut response, served.uncounted);
+    Ok(response
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((VARY, "Cookie"))
         .json(json!({"experiment": served.experiment.name, "variant": variant.name})))

@@ -1,6 +1,6 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
-use crate::credentials::bearer_is_one_of;
+use crate::credentials::{bearer_refusal, log_refusal};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -25,7 +25,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 /// Prometheus text exposition. Per-variant counts are results: in
-/// production they need `admin.token` or `metrics.token`.
+/// production, or once either token is set, they need `admin.token` or
+/// `metrics.token`.
 pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -33,11 +34,12 @@ pub async fn metrics(
     let current = state.live.current();
     let settings = &current.settings;
     if settings.metrics_need_a_token()
-        && !bearer_is_one_of(
+        && let Some(reason) = bearer_refusal(
             req.headers(),
             &[&settings.admin.token, &settings.metrics.token],
         )
     {
+        log_refusal("/metrics", &reason);
         return Err(ApiError::Unauthorized);
     }
     Ok(HttpResponse::Ok()

@@ -1,6 +1,6 @@
 //! `GET /results` (JSON or CSV), behind the admin token.
 
-use crate::credentials::bearer_is_one_of;
+use crate::credentials::{bearer_refusal, log_refusal};
 use crate::error::ApiError;
 use crate::experiment::Analysis;
 use crate::results::Context;
@@ -96,9 +96,14 @@ pub async fn results(
 pub(super) fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let current = state.live.current();
     let admin = &current.settings.admin;
-    if !admin.is_configured() || bearer_is_one_of(req.headers(), &[&admin.token]) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
+    if !admin.is_configured() {
+        return Ok(());
+    }
+    match bearer_refusal(req.headers(), &[&admin.token]) {
+        None => Ok(()),
+        Some(reason) => {
+            log_refusal(req.path(), &reason);
+            Err(ApiError::Unauthorized)
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `POST /track_view` and `POST /track_conversion`, posted by the page's JS.
 
 use super::body::{parse_json, read_body};
-use super::visitor::uncounted_reason;
+use super::visitor::{mark_counted, uncounted_reason};
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
 use crate::names::Goal;
@@ -114,7 +114,7 @@ async fn track(
     let user = UserId::from_request(req, &state.live.current().settings.session.user_ids)?;
     if let Some((reason, _)) = uncounted_reason(state, req, experiment, force)? {
         state.metrics.uncounted.with_label_values(&[reason]).inc();
-        return Ok(HttpResponse::NoContent().finish());
+        return Ok(answer(Some(reason)));
     }
     let name = experiment.name.as_str();
     let not_assigned = || ApiError::NotAssigned(name.to_owned());
@@ -146,7 +146,7 @@ async fn track(
                     .uncounted
                     .with_label_values(&["not_enrolled"])
                     .inc();
-                return Ok(HttpResponse::NoContent().finish());
+                return Ok(answer(Some("not_enrolled")));
             }
             Some(Some(variant)) => {
                 let variant = experiment.variant_index(variant).ok_or_else(not_assigned)?;
@@ -189,7 +189,14 @@ async fn track(
         remember_goal(&mut session, name, &goal);
     }
     session.save()?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(answer(None))
+}
+
+/// The empty 204 of both endpoints, saying whether it counted.
+fn answer(uncounted: Option<&'static str>) -> HttpResponse {
+    let mut response = HttpResponse::NoContent();
+    mark_counted(&mut response, uncounted);
+    response.finish()
 }
 
 fn remember_goal(session: &mut VisitorSession, experiment: &str, goal: &Goal) {

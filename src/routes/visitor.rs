@@ -16,6 +16,23 @@ pub struct Served<'a> {
     pub experiment: &'a Experiment,
     /// Index of the variant served.
     pub variant: usize,
+    /// Why the request was not counted, if it was not (the reason label of
+    /// `splitcast_uncounted_requests_total`).
+    pub uncounted: Option<&'static str>,
+}
+
+/// Tells the caller whether its request counted: `X-Splitcast-Counted:
+/// true|false` and, when false, `X-Splitcast-Uncounted-Reason`. A page (or a
+/// person trying splitcast with curl) otherwise cannot tell a bot's or a
+/// preview's answer from a counted one.
+pub fn mark_counted(
+    response: &mut actix_web::HttpResponseBuilder,
+    uncounted: Option<&'static str>,
+) {
+    response.insert_header(("X-Splitcast-Counted", uncounted.map_or("true", |_| "false")));
+    if let Some(reason) = uncounted {
+        response.insert_header(("X-Splitcast-Uncounted-Reason", reason));
+    }
 }
 
 /// Why a request is served without being counted, if it is not counted.
@@ -28,7 +45,23 @@ pub fn uncounted_reason(
     if let Some(reason) = not_counting(experiment, force)? {
         return Ok(Some(reason));
     }
+    if let Some(reason) = foreign_origin(state, req, experiment) {
+        return Ok(Some(reason));
+    }
     Ok(bot(state, req, experiment))
+}
+
+/// A request from another site's page: the browser sends it with the
+/// visitor's cookies but hides the answer from that page, so the visitor
+/// never sees the variant and must not be enrolled or counted.
+fn foreign_origin(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    experiment: &Experiment,
+) -> Option<(&'static str, usize)> {
+    let current = state.live.current();
+    super::admin_guard::is_foreign_origin(req, &current.settings.server.cors_allowed_origins)
+        .then_some(("origin", experiment.control))
 }
 
 /// Served uncounted whoever asks: a preview, or an experiment not running.
@@ -91,12 +124,12 @@ pub async fn serve<'a>(
     {
         session.update(|s| s.forget_unknown(known));
     }
-    if let Some((reason, variant)) = not_counting(experiment, force)? {
-        state.metrics.uncounted.with_label_values(&[reason]).inc();
-        return Ok(Served {
-            experiment,
-            variant,
-        });
+    let not_counted = match not_counting(experiment, force)? {
+        Some(reason) => Some(reason),
+        None => foreign_origin(state, req, experiment),
+    };
+    if let Some((reason, variant)) = not_counted {
+        return Ok(uncounted(state, experiment, variant, reason));
     }
     if let Some(user) = &user
         && session.state().user_id.as_deref() != Some(user.as_str())
@@ -120,19 +153,11 @@ pub async fn serve<'a>(
     // assignment was a counted browser already, and the user-agent list is
     // the most expensive check of a returning visitor's request.
     if let Some((reason, variant)) = bot(state, req, experiment) {
-        state.metrics.uncounted.with_label_values(&[reason]).inc();
-        return Ok(Served {
-            experiment,
-            variant,
-        });
+        return Ok(uncounted(state, experiment, variant, reason));
     }
     if req.method() == actix_web::http::Method::HEAD {
         // A HEAD request renders no page, so it enrols nobody.
-        state.metrics.uncounted.with_label_values(&["head"]).inc();
-        return Ok(Served {
-            experiment,
-            variant: experiment.control,
-        });
+        return Ok(uncounted(state, experiment, experiment.control, "head"));
     }
     let Decision::Enrolled(index) = decision else {
         session.update(|s| s.set_assignment(name, None));
@@ -155,15 +180,12 @@ pub async fn serve<'a>(
             // uncounted, and no assignment kept, so the visitor is enrolled
             // on a later visit once the store is back.
             tracing::debug!(error = ?error, "serving the control uncounted: the store failed");
-            state
-                .metrics
-                .uncounted
-                .with_label_values(&["store_unavailable"])
-                .inc();
-            return Ok(Served {
+            return Ok(uncounted(
+                state,
                 experiment,
-                variant: experiment.control,
-            });
+                experiment.control,
+                "store_unavailable",
+            ));
         }
     };
     // A unit already enrolled elsewhere (another device, another instance,
@@ -186,7 +208,23 @@ pub async fn serve<'a>(
     Ok(Served {
         experiment,
         variant: index,
+        uncounted: None,
     })
+}
+
+/// Served `variant`, not counted for `reason` (and counted as such in `/metrics`).
+fn uncounted<'a>(
+    state: &AppState,
+    experiment: &'a Experiment,
+    variant: usize,
+    reason: &'static str,
+) -> Served<'a> {
+    state.metrics.uncounted.with_label_values(&[reason]).inc();
+    Served {
+        experiment,
+        variant,
+        uncounted: Some(reason),
+    }
 }
 
 fn served<'a>(state: &AppState, experiment: &'a Experiment, decision: Decision) -> Served<'a> {
@@ -194,17 +232,8 @@ fn served<'a>(state: &AppState, experiment: &'a Experiment, decision: Decision) 
         Decision::Enrolled(variant) => Served {
             experiment,
             variant,
+            uncounted: None,
         },
-        Decision::NotEnrolled => {
-            state
-                .metrics
-                .uncounted
-                .with_label_values(&["not_enrolled"])
-                .inc();
-            Served {
-                experiment,
-                variant: experiment.control,
-            }
-        }
+        Decision::NotEnrolled => uncounted(state, experiment, experiment.control, "not_enrolled"),
     }
 }

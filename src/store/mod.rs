@@ -14,6 +14,7 @@ mod overrides;
 mod postgres;
 mod rate_buckets;
 mod rules;
+mod splits;
 mod sql;
 mod sqlite;
 mod sqlite_events;

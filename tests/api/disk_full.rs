@@ -77,7 +77,7 @@ async fn a_full_disk_acknowledges_nothing_it_did_not_commit_and_recovers_without
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", db.display()),
         );
     assert!(config.contains("events.db") && config.contains("port = 0"));

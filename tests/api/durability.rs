@@ -110,7 +110,7 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", db.display()),
         );
     let config_path = dir.path().join("config.toml");
@@ -212,7 +212,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_cleanly() {
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", dir.path().join("t.db").display()),
         );
     assert!(config.contains("t.db") && config.contains("port = 0"));

@@ -79,17 +79,11 @@ pub async fn spawn_app_from(toml: &str, storage_url: Option<String>) -> TestApp 
     // The file a reload reads: the same text, with what the tests set.
     let config_path = dir.path().join("splitcast.toml");
     std::fs::write(&config_path, toml).unwrap();
-    let mut env = HashMap::from([
+    // The pages are the built-in ones, unless the test serves a site of its own.
+    let env = HashMap::from([
         ("SPLITCAST__STORAGE__URL".to_owned(), url),
         ("SPLITCAST__SERVER__PORT".to_owned(), "0".to_owned()),
     ]);
-    // The repository's pages, unless the test serves a site of its own.
-    if !toml.contains("static_dir") {
-        env.insert(
-            "SPLITCAST__SERVER__STATIC_DIR".to_owned(),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_owned(),
-        );
-    }
     let sources = Sources {
         file: Some(config_path.clone()),
         local_file: false,

@@ -118,7 +118,7 @@ async fn malformed_http_from_a_client_is_not_logged_as_an_error() {
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", dir.path().join("m.db").display()),
         );
     let path = dir.path().join("config.toml");

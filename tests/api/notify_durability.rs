@@ -40,7 +40,7 @@ fn config(
         include_str!("../../config/default.toml")
             .patched("port = 8080", "port = 0")
             .patched(
-                "sqlite://data/splitcast.db",
+                "sqlite://../data/splitcast.db",
                 &format!("sqlite://{}", db.display())
             )
             .patched(
@@ -207,7 +207,7 @@ async fn sigterm_during_a_send_finishes_it_so_a_restart_does_not_send_it_again()
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", db.display()),
         )
         .patched("page_view = \"digest\"", "page_view = \"off\"")

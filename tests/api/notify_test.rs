@@ -34,10 +34,11 @@ async fn notify_test_prints_each_outcome_and_exits_1_when_one_fails() {
         telegram.uri()
     );
     let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("config.toml");
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    let config_path = dir.path().join("config/config.toml");
     std::fs::write(&config_path, config).unwrap();
-    // The store of this configuration (data/splitcast.db under the working
-    // directory), with `blip` paused as a server does after rejected credentials.
+    // The store of this configuration (../data/splitcast.db from its folder),
+    // with `blip` paused as a server does after rejected credentials.
     let db = format!(
         "sqlite://{}",
         dir.path().join("data/splitcast.db").display()

@@ -160,7 +160,7 @@ async fn sighup_reloads_the_real_binary_refusing_what_it_must() {
     let config = include_str!("../../config/default.toml")
         .patched("port = 8080", "port = 0")
         .patched(
-            "sqlite://data/splitcast.db",
+            "sqlite://../data/splitcast.db",
             &format!("sqlite://{}", dir.path().join("events.db").display()),
         );
     let config_path = dir.path().join("config.toml");

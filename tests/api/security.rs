@@ -2,6 +2,7 @@
 //! client, a cross-site page or an edited file must not be able to do.
 
 mod admin_requests;
+mod auth_logs;
 mod check_config;
 mod echo;
 mod headers;

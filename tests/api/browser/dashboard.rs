@@ -270,3 +270,99 @@ fn is_clock_stamp(text: &str) -> bool {
             _ => b.is_ascii_digit(),
         })
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
+async fn early_intervals_wait_for_the_minimum_sample_and_no_lift_axis_passes_100_points() {
+    let Some(driver) = driver::start().await else {
+        return;
+    };
+    let app = spawn_app_from(&config(None), None).await;
+    // The issue's counts: 1 and 2 participants, an interval of ±13 (1,300 points).
+    seed(&app, "homepage_cta", "A", 1, 0).await;
+    seed(&app, "homepage_cta", "B", 2, 1).await;
+    let results: serde_json::Value = app.get("/results").await.json().await.unwrap();
+    let experiment = &results["experiments"][0];
+    assert_eq!(experiment["min_sample_per_variant"], 100);
+    let ci = &experiment["goals"][0]["variants"][1]["lift_abs_ci"];
+    assert!(
+        ci[1].as_f64().unwrap() > 1.0,
+        "the JSON keeps its numbers: {ci}"
+    );
+    let browser = driver.browser().await;
+    browser.open(&app.url("/dashboard"), "#experiments").await;
+    let lift = browser
+        .text_when(&cell("homepage_cta", "B", "lift"), |t| !t.is_empty())
+        .await;
+    assert!(lift.ends_with("waiting for 100 per variant"), "{lift}");
+    assert!(!lift.contains("95%"), "{lift}");
+    let chart = r#"[data-experiment="homepage_cta"] svg.lift-chart"#;
+    assert_eq!(browser.count(&format!("{chart} line.lift-ci")).await, 0);
+    assert_eq!(
+        browser
+            .text(&format!("{chart} g[data-variant=\"B\"] .waiting"))
+            .await,
+        "waiting for 100 per variant"
+    );
+    for tick in browser.texts(&format!("{chart} text.tick")).await {
+        let points: f64 = tick
+            .trim_start_matches(['+', '−'])
+            .trim_end_matches(" pts")
+            .parse()
+            .unwrap_or_else(|_| panic!("a tick in points: {tick}"));
+        assert!(points <= 100.0, "tick {tick}");
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
+async fn at_1100_pixels_the_tables_fit_and_the_verdict_column_is_in_view() {
+    let Some(driver) = driver::start().await else {
+        return;
+    };
+    let app = spawn_app_from(&config(None), None).await;
+    seed(&app, "pricing", "A", 1000, 100).await;
+    seed(&app, "pricing", "B", 1000, 200).await;
+    seed(&app, "pricing", "C", 1000, 60).await;
+    let browser = driver.browser().await;
+    browser.client.set_window_size(1100, 900).await.unwrap();
+    browser.open(&app.url("/dashboard"), "#experiments").await;
+    browser
+        .text_when(&cell("pricing", "B", "verdict"), |t| t.contains("beats"))
+        .await;
+    let overflow = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('.table-scroll'))\
+               .map(function (s) { return s.scrollWidth - s.clientWidth; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let overflow: Vec<i64> = serde_json::from_value(overflow).unwrap();
+    assert!(!overflow.is_empty());
+    assert!(
+        overflow.iter().all(|&o| o <= 0),
+        "scrolls sideways by {overflow:?} px"
+    );
+    let right = browser
+        .client
+        .execute(
+            "var c = document.querySelector(arguments[0]).getBoundingClientRect();\
+             return [c.right, document.documentElement.clientWidth];",
+            vec![serde_json::json!(cell("pricing", "C", "verdict"))],
+        )
+        .await
+        .unwrap();
+    let [right, width]: [f64; 2] = serde_json::from_value(right).unwrap();
+    assert!(right <= width, "the verdict ends at {right} px of {width}");
+    browser.screenshot("dashboard-1100").await;
+    browser.close().await;
+}

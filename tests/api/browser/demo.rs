@@ -158,3 +158,27 @@ async fn a_second_browser_profile_is_a_new_visitor_and_lands_in_the_other_varian
     first.close().await;
     second.close().await;
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_browser),
+    ignore = "needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)"
+)]
+async fn headless_chromium_is_told_its_click_was_not_counted_because_it_is_a_bot() {
+    let Some(driver) = driver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    // Chromium's own headless user agent, as a newcomer's script runs it.
+    let browser = driver.browser_as(None).await;
+    browser.open(&app.url("/"), "#cta").await;
+    browser.click("#cta").await;
+    let status = browser.text_when("#status", |t| t.contains("click")).await;
+    assert_eq!(status, "Your click was not counted (reason: bot).");
+    assert!(
+        app.counters().await.is_empty(),
+        "{:?}",
+        app.counters().await
+    );
+    browser.close().await;
+}

@@ -99,8 +99,14 @@ impl Driver {
     /// A new browser profile: a fresh session and user-data-dir, so no cookie
     /// or storage is shared with any other.
     pub async fn browser(&self) -> Browser {
+        self.browser_as(Some(USER_AGENT)).await
+    }
+
+    /// A new browser profile with `user_agent`, or headless Chromium's own
+    /// (`HeadlessChrome/…`, a bot to splitcast) when `None`.
+    pub async fn browser_as(&self, user_agent: Option<&str>) -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let args = [
+        let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -111,8 +117,10 @@ impl Driver {
             "--no-first-run".to_owned(),
             "--window-size=1280,900".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
-            format!("--user-agent={USER_AGENT}"),
         ];
+        if let Some(agent) = user_agent {
+            args.push(format!("--user-agent={agent}"));
+        }
         let capabilities = serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
@@ -196,6 +204,15 @@ impl Browser {
     pub async fn css(&self, selector: &str, property: &str) -> String {
         let element = self.client.find(Locator::Css(selector)).await.unwrap();
         element.css_value(property).await.unwrap()
+    }
+
+    /// The text of every element matching `selector`, in document order.
+    pub async fn texts(&self, selector: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(selector)).await.unwrap() {
+            texts.push(element.text().await.unwrap());
+        }
+        texts
     }
 
     /// How many elements match `selector`.
