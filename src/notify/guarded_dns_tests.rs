@@ -56,7 +56,14 @@ async fn a_name_rebound_to_a_private_address_is_refused_at_the_next_connection()
 async fn of_mixed_answers_only_the_public_addresses_reach_the_connector() {
     let (resolver, _) = scripted(
         &NotifySettings::default(),
-        vec![vec!["127.0.0.1", PUBLIC, "192.168.1.1", "::1", "fd00::1", "2606:4700::1111"]],
+        vec![vec![
+            "127.0.0.1",
+            PUBLIC,
+            "192.168.1.1",
+            "::1",
+            "fd00::1",
+            "2606:4700::1111",
+        ]],
     );
     assert_eq!(
         resolve(&resolver, "mixed.example").await.unwrap(),
