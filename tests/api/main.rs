@@ -14,6 +14,8 @@ mod durability;
 mod errors;
 mod forged_counts;
 mod fuzz;
+mod fuzz_http;
+mod fuzz_parsers;
 mod helpers;
 mod history;
 mod http_edges;
