@@ -5,7 +5,9 @@
 //! rebinding). Addresses written in a URL never reach a resolver; the
 //! configuration refuses the private ones.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -21,18 +23,46 @@ pub struct PrivateAddress {
     host: String,
 }
 
+/// How names are looked up: the system resolver, or a scripted one in tests.
+type Lookup = std::sync::Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// A resolver that drops non-public addresses, except for the hosts
 /// `notify.allowed_hosts` exempts.
-#[derive(Debug)]
 pub struct GuardedResolver {
     notify: NotifySettings,
+    lookup: Lookup,
+}
+
+impl std::fmt::Debug for GuardedResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardedResolver")
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GuardedResolver {
     /// A resolver under `notify`'s rules.
     pub fn new(notify: &NotifySettings) -> Self {
+        Self::with_lookup(
+            notify,
+            std::sync::Arc::new(|host| {
+                Box::pin(async move {
+                    // The port is the connector's; the system resolver wants one.
+                    Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect())
+                })
+            }),
+        )
+    }
+
+    fn with_lookup(notify: &NotifySettings, lookup: Lookup) -> Self {
         Self {
             notify: notify.clone(),
+            lookup,
         }
     }
 }
@@ -41,11 +71,10 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         let exempt = self.notify.allows_host(&host);
+        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            // The port is the connector's; the system resolver wants one.
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let usable: Vec<SocketAddr> = found
+            let usable: Vec<SocketAddr> = lookup
+                .await?
                 .into_iter()
                 .filter(|address| exempt || !crate::egress::is_private(address.ip()))
                 .collect();
@@ -56,3 +85,7 @@ impl Resolve for GuardedResolver {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "guarded_dns_tests.rs"]
+mod tests;

@@ -15,7 +15,7 @@ const BURST: usize = 5;
 /// Answers every call with one template and notes when each arrived.
 #[derive(Clone)]
 struct Stamps {
-    at: Arc<Mutex<Vec<Instant>>>,
+    at: Arc<Mutex<Vec<(Instant, String)>>>,
     answer: ResponseTemplate,
 }
 
@@ -35,13 +35,23 @@ impl Stamps {
     }
 
     fn arrivals(&self) -> Vec<Instant> {
-        self.at.lock().unwrap().clone()
+        self.at.lock().unwrap().iter().map(|(at, _)| *at).collect()
+    }
+
+    /// How many calls arrived on a path starting with `prefix`: each
+    /// instance is given its own, so this counts what each one sent.
+    fn sent_under(&self, prefix: &str) -> usize {
+        let at = self.at.lock().unwrap();
+        at.iter()
+            .filter(|(_, path)| path.starts_with(prefix))
+            .count()
     }
 }
 
 impl Respond for Stamps {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        self.at.lock().unwrap().push(Instant::now());
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path().to_owned();
+        self.at.lock().unwrap().push((Instant::now(), path));
         self.answer.clone()
     }
 }
@@ -81,21 +91,31 @@ async fn two_instances_together_stay_within_one_bucket() {
         return;
     };
     let sent = serde_json::json!({"ok": true, "result": {"message_id": 1}});
-    let (telegram, stamps) = Stamps::serve(ResponseTemplate::new(200).set_body_json(sent)).await;
-    let config = format!(
-        "{BASE}\n{DEMO}\n[notifiers.team_chat]\nkind = \"telegram\"\nbot_token = \"1:tok\"\n\
-         chat_id = \"-100\"\napi_base = \"{}\"\nrate_per_minute = {RATE_PER_MINUTE}\n",
-        telegram.uri()
-    );
-    let one = spawn_app_from(&config, Some(url.clone())).await;
-    let two = spawn_app_from(&config, Some(url)).await;
+    let (telegram, stamps_of) = Stamps::serve(ResponseTemplate::new(200).set_body_json(sent)).await;
+    // One notifier (one bucket, by name) whose API base differs per
+    // instance, so that each call says which instance made it.
+    let config = |instance: &str| {
+        format!(
+            "{BASE}\n{DEMO}\n[notifiers.team_chat]\nkind = \"telegram\"\nbot_token = \"1:tok\"\n\
+             chat_id = \"-100\"\napi_base = \"{}/{instance}\"\nrate_per_minute = {RATE_PER_MINUTE}\n",
+            telegram.uri()
+        )
+    };
+    let one = spawn_app_from(&config("one"), Some(url.clone())).await;
+    let two = spawn_app_from(&config("two"), Some(url)).await;
     // Conversions on both instances for six seconds: a backlog far above the rate.
     convert_on(&[(&one, 0), (&two, 0)], 3, Duration::from_secs(6)).await;
-    let stamps = stamps.arrivals();
+    let stamps = stamps_of.arrivals();
     assert!(
         stamps.len() >= 10,
         "both instances delivered too little: {}",
         stamps.len()
+    );
+    let (by_one, by_two) = (stamps_of.sent_under("/one/"), stamps_of.sent_under("/two/"));
+    assert_eq!(by_one + by_two, stamps.len());
+    assert!(
+        by_one > 0 && by_two > 0,
+        "one instance sent everything ({by_one} and {by_two}): no shared bucket was tested"
     );
     for window_secs in [1u64, 3, 6] {
         let window = Duration::from_secs(window_secs);
@@ -128,7 +148,7 @@ async fn a_discord_bucket_spent_on_one_instance_holds_the_other_until_its_reset(
         .insert_header("x-ratelimit-limit", "5")
         .insert_header("x-ratelimit-remaining", "0")
         .insert_header("x-ratelimit-reset", "1770000000")
-        .insert_header("x-ratelimit-reset-after", "1")
+        .insert_header("x-ratelimit-reset-after", "2")
         .insert_header("x-ratelimit-bucket", "abcd1234")
         .set_body_json(serde_json::json!({"id": "1", "type": 0, "content": "ok"}));
     let (discord, stamps) = Stamps::serve(spent).await;
@@ -142,16 +162,18 @@ async fn a_discord_bucket_spent_on_one_instance_holds_the_other_until_its_reset(
     let two = spawn_app_from(&config, Some(url)).await;
     // The second instance's visitors come half a reset later: alone, its
     // worker would send then, mid-way through the first one's wait.
-    convert_on(&[(&one, 0), (&two, 500)], 2, Duration::from_millis(3_500)).await;
+    convert_on(&[(&one, 0), (&two, 1_000)], 2, Duration::from_millis(5_500)).await;
     let stamps = stamps.arrivals();
     assert!(stamps.len() >= 3, "too little delivered: {}", stamps.len());
     // Two sends may race (both took a token before either learnt the bucket
-    // was spent); otherwise the next send waits for the reset, whichever
-    // instance makes it.
+    // was spent); otherwise the next send waits for the 2 s reset, whichever
+    // instance makes it. Racing sends may lie up to 500 ms apart on a loaded
+    // machine; a held one then still comes 1.5 s or more after the last. A
+    // send in between came inside a reset.
     let gaps: Vec<Duration> = stamps.windows(2).map(|w| w[1] - w[0]).collect();
     for gap in &gaps {
         assert!(
-            *gap < Duration::from_millis(50) || *gap >= Duration::from_millis(950),
+            *gap < Duration::from_millis(500) || *gap >= Duration::from_millis(1_500),
             "a send {gap:?} after the last, inside its reset: {gaps:?}"
         );
     }

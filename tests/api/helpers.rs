@@ -199,6 +199,24 @@ where
     }
 }
 
+/// Asserts that `condition` holds at every check for all of `quiet`: what a
+/// test uses to show that nothing *more* happens (a late duplicate), which
+/// no event announces. `quiet` must outlast the period of whatever would
+/// cause it (say so at the call site); it may pass on a slow machine only by
+/// missing a duplicate that comes later still, never fail spuriously.
+pub async fn stays_true<F, Fut>(quiet: std::time::Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + quiet;
+    while std::time::Instant::now() < until {
+        assert!(condition().await, "{what} stopped holding within {quiet:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(condition().await, "{what} stopped holding within {quiet:?}");
+}
+
 /// How many events the messages a mock notifier received carry: one per
 /// single event message, the exact count for a summary line.
 pub fn events_in_blip_messages(bodies: &[serde_json::Value]) -> u64 {

@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     BASE, DEMO, TestApp, browser, error_code, post_status, received_bodies, served_variant,
-    spawn_app_from, wait_until,
+    spawn_app_from, stays_true, wait_until,
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -373,8 +373,13 @@ async fn two_instances_on_postgres_apply_a_change_within_two_seconds_and_announc
         lifecycle_messages(&received_bodies(&blip_server).await).len() >= 2
     })
     .await;
-    // Nothing more arrives: each change was sent once, cluster-wide.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Nothing more arrives: each change was sent once, cluster-wide. A
+    // second instance announcing too would do so on its next 1 s poll, then
+    // through the outbox: three seconds cover both instances' polls twice.
+    stays_true(Duration::from_secs(3), "two announcements only", || async {
+        lifecycle_messages(&received_bodies(&blip_server).await).len() == 2
+    })
+    .await;
     let bodies = received_bodies(&blip_server).await;
     let messages = lifecycle_messages(&bodies);
     assert_eq!(messages.len(), 2, "{messages:?}");

@@ -24,8 +24,13 @@ async fn convert(app: &TestApp) -> (String, Duration) {
     let client = browser();
     let variant = served_variant(&client, app.url("/get_content")).await;
     let start = Instant::now();
-    let status = post_status(&client, app.url("/track_conversion")).await;
-    assert_eq!(status, 204);
+    let response = client
+        .post(app.url("/track_conversion"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_eq!(status, 204, "{}", response.text().await.unwrap_or_default());
     (variant, start.elapsed())
 }
 
@@ -116,8 +121,10 @@ async fn a_notifier_down_for_a_while_slows_no_request_and_gets_every_event_once_
         let (_, took) = convert(&app).await;
         slowest = slowest.max(took);
     }
+    // A request that waited on the notifier would take its 2 s at least:
+    // the bound tolerates anything short of that on a loaded machine.
     assert!(
-        slowest < Duration::from_secs(1),
+        slowest < Duration::from_secs(2),
         "a request waited {slowest:?} on the notifier"
     );
     wait_until(Duration::from_secs(10), "a failed attempt", || async {

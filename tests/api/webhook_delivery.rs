@@ -198,12 +198,17 @@ async fn a_single_event_refused_by_the_store_does_not_consume_its_delivery_id() 
     assert_eq!(app.counter("homepage_cta/B/views").await, 0);
 }
 
-/// Milliseconds between the kill moments of successive rounds.
-const KILL_STEP_MS: u64 = 3;
+/// Rounds at most, before concluding that no kill landed on one side of
+/// the commit (each round starts the binary twice: about a second).
+const MAX_ROUNDS: usize = 16;
 
 /// Kills the real binary while it applies 500-item deliveries, restarts it,
 /// and retries each delivery with its id as a sender would: every item counts
-/// exactly once, whether or not the killed attempt had committed.
+/// exactly once, whether or not the killed attempt had committed. The kill
+/// moment is bisected between one that came before the commit (the retry
+/// applies the batch: 202) and one after it (the retry is a duplicate: 200),
+/// so the kills close in on the transaction; the test fails unless both
+/// sides were hit.
 async fn kill_mid_batch_then_retry(storage_url: &str) {
     use crate::durability::start_server_with;
     let dir = tempfile::tempdir().unwrap();
@@ -219,9 +224,14 @@ async fn kill_mid_batch_then_retry(storage_url: &str) {
         ("SPLITCAST__STORAGE__URL", storage_url),
         ("SPLITCAST__INGEST__SIGNING_SECRET", secret.as_str()),
     ];
-    let rounds = 8;
-    let mut committed_before_the_kill = 0;
-    for round in 0..rounds {
+    let (mut before, mut after) = (0, 0);
+    // Kill delays known to fall before and after the commit.
+    let (mut early_ms, mut late_ms): (u64, Option<u64>) = (0, None);
+    let mut delay_ms = 0;
+    let mut rounds = 0;
+    while rounds < MAX_ROUNDS && (rounds < 6 || before == 0 || after == 0) {
+        let round = rounds;
+        rounds += 1;
         let body = views(500, &format!("kill{round}"));
         let id = format!("msg_kill_{round}");
         let mut server = start_server_with(&config_path, dir.path(), &env);
@@ -242,21 +252,34 @@ async fn kill_mid_batch_then_retry(storage_url: &str) {
                     .await;
             })
         };
-        // Fault injection at a different moment of each round, from before the
-        // request arrives to after its commit: whichever it is, the retry
-        // below must complete the delivery exactly once.
-        tokio::time::sleep(Duration::from_millis(KILL_STEP_MS * round as u64)).await;
+        // Fault injection at a different moment of each round: whichever it
+        // is, the retry below must complete the delivery exactly once.
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         server.kill();
         let _ = in_flight.await;
         let mut restarted = start_server_with(&config_path, dir.path(), &env);
         let url = format!("{}/webhook", restarted.address());
         let retry = post_signed_body(&url, &id, &body).await;
         match retry.status().as_u16() {
-            200 => committed_before_the_kill += 1,
-            202 => {}
+            200 => {
+                after += 1;
+                late_ms = Some(delay_ms);
+            }
+            202 => {
+                before += 1;
+                early_ms = delay_ms;
+            }
             other => panic!("the retry answered {other}"),
         }
         restarted.kill();
+        delay_ms = match late_ms {
+            Some(late) if late > early_ms + 1 => (early_ms + late) / 2,
+            // Adjacent milliseconds: alternate sides to confirm both.
+            Some(late) if delay_ms == late => early_ms,
+            Some(late) => late,
+            // A 500-item commit takes tens of milliseconds; 2 s is past any.
+            None => (early_ms * 2).clamp(8, 2_000),
+        };
     }
     let store = splitcast::store::open(
         &storage_url.to_owned().into(),
@@ -273,9 +296,15 @@ async fn kill_mid_batch_then_retry(storage_url: &str) {
             .map(|c| c.value)
             .sum::<i64>()
     };
-    eprintln!("{committed_before_the_kill} of {rounds} killed deliveries had committed");
-    assert_eq!(count("views"), 500 * rounds);
-    assert_eq!(count("participants"), 500 * rounds);
+    eprintln!(
+        "{after} of {rounds} killed deliveries had committed; commit between {early_ms} and {late_ms:?} ms"
+    );
+    assert!(
+        before > 0 && after > 0,
+        "kills landed only on one side of the commit ({before} before, {after} after)"
+    );
+    assert_eq!(count("views"), 500 * rounds as i64);
+    assert_eq!(count("participants"), 500 * rounds as i64);
 }
 
 #[tokio::test]

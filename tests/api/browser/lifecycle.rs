@@ -6,7 +6,7 @@ use super::driver::{self, eventually};
 use crate::helpers::{TestApp, spawn_app_from, wait_until};
 use crate::lifecycle::{TOKEN, config, listed, new_visitor_sees};
 use fantoccini::Locator;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BLOCK: &str = r#"[data-lifecycle="homepage_cta"]"#;
 
@@ -82,7 +82,6 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
     browser
         .click(&format!(r#"{BLOCK} button[data-action="confirm"]"#))
         .await;
-    let confirmed = Instant::now();
     let shown = browser
         .text_when(&state, |t| {
             t.starts_with("concluded: B ships — set at run time")
@@ -96,7 +95,7 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
     browser.screenshot("dashboard-concluded").await;
 
     // New visitors get B's content, on this instance at once and on the
-    // other within the 2 s poll.
+    // other within its 1 s poll.
     let body: serde_json::Value = crate::helpers::browser()
         .get(one.url("/get_content"))
         .send()
@@ -106,11 +105,14 @@ async fn conclude_on_the_dashboard_ships_the_winner_on_every_instance() {
         .await
         .unwrap();
     assert_eq!(body["button_color"], "green");
-    wait_until(Duration::from_secs(3), "B on both instances", || {
+    // Counted from the moment the first instance serves B: the other polls
+    // every second (POLL_PERIOD); four more seconds of slack for a loaded
+    // 2-core machine that also runs Chromium. An instance that never polled
+    // fails it.
+    wait_until(Duration::from_secs(5), "B on both instances", || {
         winner_everywhere([&one, &two])
     })
     .await;
-    assert!(confirmed.elapsed() < Duration::from_secs(3));
     let second = listed(&two, "homepage_cta").await;
     assert_eq!(second["winner"], "B");
     assert_eq!(second["source"], "override");
