@@ -11,7 +11,7 @@ use super::rules::Settled;
 use super::sqlite_events::apply_events;
 use super::{StoreError, Write, Written};
 use crate::configuration::Synchronous;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -104,8 +104,15 @@ impl SqliteWrites {
         writes: &[Write],
         outbox: Vec<OutboxOp>,
     ) -> Result<(Vec<Written>, Vec<OutboxAnswer>), StoreError> {
+        // IMMEDIATE: the write lock is taken at BEGIN, where the busy
+        // handler waits for a pool connection's short commit. A deferred
+        // transaction that reads first (the rules' before state) and then
+        // writes fails at once with SQLITE_BUSY_SNAPSHOT when another
+        // connection committed in between, and no wait can help it.
         // Dropped without commit (any `?` below), rusqlite rolls back.
-        let tx = self.connection.transaction()?;
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = crate::clock::now_secs();
         let Settled {
             written,

@@ -44,6 +44,7 @@ mod security;
 mod sessions;
 mod significance;
 mod split_guard;
+mod sqlite_contention;
 mod store_down;
 mod tracking;
 mod two_processes;
