@@ -3,6 +3,76 @@
 
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
+/// Why a visitor's request was served without being counted: the `reason`
+/// label of `splitcast_uncounted_requests_total`, and the
+/// `X-Splitcast-Uncounted-Reason` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncounted {
+    /// `?force=VARIANT`: a preview.
+    Preview,
+    /// The experiment is paused: everyone sees the control.
+    Paused,
+    /// The experiment is concluded: everyone sees the winner.
+    Concluded,
+    /// Sent from a page of another origin, which cannot read the answer.
+    Origin,
+    /// A bot's user agent.
+    Bot,
+    /// A HEAD request renders no page.
+    Head,
+    /// Drawn out of the experiment's traffic share.
+    NotEnrolled,
+    /// The store failed: served the control, enrolled on a later visit.
+    StoreUnavailable,
+}
+
+impl Uncounted {
+    /// The label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Preview => "preview",
+            Self::Paused => "paused",
+            Self::Concluded => "concluded",
+            Self::Origin => "origin",
+            Self::Bot => "bot",
+            Self::Head => "head",
+            Self::NotEnrolled => "not_enrolled",
+            Self::StoreUnavailable => "store_unavailable",
+        }
+    }
+}
+
+/// What a recorded event did: the `action` label of `splitcast_events_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new participant.
+    Enroll,
+    /// A page view.
+    View,
+    /// A unit's first conversion on a goal.
+    Conversion,
+    /// A later conversion of the same unit and goal.
+    RepeatConversion,
+    /// A view reported by a backend that counted.
+    WebhookView,
+    /// A conversion reported by a backend that counted.
+    WebhookConversion,
+}
+
+impl Recorded {
+    /// The label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enroll => "enroll",
+            Self::View => "view",
+            Self::Conversion => "conversion",
+            Self::RepeatConversion => "repeat_conversion",
+            Self::WebhookView => "webhook_view",
+            Self::WebhookConversion => "webhook_conversion",
+        }
+    }
+}
+
 /// The application's counters.
 #[derive(Clone)]
 pub struct Metrics {
@@ -32,6 +102,18 @@ impl Drop for InFlight {
 }
 
 impl Metrics {
+    /// Counts a request served without being counted.
+    pub fn uncounted(&self, reason: Uncounted) {
+        self.uncounted.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    /// Counts what an event of `experiment`'s `variant` did.
+    pub fn recorded(&self, experiment: &str, variant: &str, what: Recorded) {
+        self.events
+            .with_label_values(&[experiment, variant, what.as_str()])
+            .inc();
+    }
+
     /// A fresh registry with every metric registered.
     pub fn new() -> Self {
         let registry =

@@ -6,6 +6,7 @@ use super::IngestError;
 use super::{RejectCode, Rejection, quoted};
 use crate::assignment::{Decision, decide};
 use crate::experiment::{AssignmentMethod, Experiments, Status};
+use crate::metrics::Uncounted;
 use crate::session::UserId;
 use crate::store::{Action, Event, Source};
 use serde::Deserialize;
@@ -43,7 +44,7 @@ pub enum Resolved {
     /// An event to record.
     Count(Event),
     /// The experiment is not counting; the reason is `paused` or `concluded`.
-    Ignored(&'static str),
+    Ignored(Uncounted),
 }
 
 /// A body's items, each still unparsed so that [`resolve`] sees duplicate
@@ -130,8 +131,8 @@ pub fn resolve(experiments: &Experiments, item: &RawValue, at: i64) -> Result<Re
     };
     match experiment.status {
         Status::Running => {}
-        Status::Paused => return Ok(Resolved::Ignored("paused")),
-        Status::Concluded => return Ok(Resolved::Ignored("concluded")),
+        Status::Paused => return Ok(Resolved::Ignored(Uncounted::Paused)),
+        Status::Concluded => return Ok(Resolved::Ignored(Uncounted::Concluded)),
     }
     let index = match (experiment.assignment, named) {
         (AssignmentMethod::Random, Some(index)) => index,

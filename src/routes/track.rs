@@ -4,6 +4,7 @@ use super::body::{parse_json, read_body};
 use super::visitor::{mark_counted, uncounted_reason};
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
+use crate::metrics::{Recorded, Uncounted};
 use crate::names::Goal;
 use crate::session::{UserId, VisitorSession};
 use crate::state::AppState;
@@ -113,7 +114,7 @@ async fn track(
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::from_request(req, &state.live.current().settings.session.user_ids)?;
     if let Some((reason, _)) = uncounted_reason(state, req, experiment, force)? {
-        state.metrics.uncounted.with_label_values(&[reason]).inc();
+        state.metrics.uncounted(reason);
         return Ok(answer(Some(reason)));
     }
     let name = experiment.name.as_str();
@@ -141,12 +142,8 @@ async fn track(
             None => return Err(not_assigned()),
             // Drawn out of the traffic share: served the control, never counted.
             Some(None) => {
-                state
-                    .metrics
-                    .uncounted
-                    .with_label_values(&["not_enrolled"])
-                    .inc();
-                return Ok(answer(Some("not_enrolled")));
+                state.metrics.uncounted(Uncounted::NotEnrolled);
+                return Ok(answer(Some(Uncounted::NotEnrolled)));
             }
             Some(Some(variant)) => {
                 let variant = experiment.variant_index(variant).ok_or_else(not_assigned)?;
@@ -170,19 +167,19 @@ async fn track(
     };
     state.admit_write(req)?;
     let applied = state.writer.record(event).await.map_err(ApiError::store)?;
-    let label = match &applied {
-        Applied::Viewed { .. } => "view",
-        Applied::Converted { first: true } => "conversion",
-        Applied::Converted { first: false } => "repeat_conversion",
+    let recorded = match &applied {
+        Applied::Viewed { .. } => Some(Recorded::View),
+        Applied::Converted { first: true } => Some(Recorded::Conversion),
+        Applied::Converted { first: false } => Some(Recorded::RepeatConversion),
         // Not a participant, or one of another variant: nothing was counted.
         Applied::NotAssigned | Applied::VariantMismatch { .. } => return Err(not_assigned()),
-        _ => "other",
+        // A browser's view or conversion carries no event id and never
+        // enrols: these do not occur for it.
+        Applied::Enrolled { .. } | Applied::DuplicateId => None,
     };
-    state
-        .metrics
-        .events
-        .with_label_values(&[name, variant.as_str(), label])
-        .inc();
+    if let Some(recorded) = recorded {
+        state.metrics.recorded(name, variant.as_str(), recorded);
+    }
     if let Some(goal) = goal
         && another_user.is_none()
     {
@@ -193,7 +190,7 @@ async fn track(
 }
 
 /// The empty 204 of both endpoints, saying whether it counted.
-fn answer(uncounted: Option<&'static str>) -> HttpResponse {
+fn answer(uncounted: Option<Uncounted>) -> HttpResponse {
     let mut response = HttpResponse::NoContent();
     mark_counted(&mut response, uncounted);
     response.finish()

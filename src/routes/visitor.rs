@@ -6,6 +6,7 @@ use crate::assignment::{Decision, decide};
 use crate::configuration::UserIdPolicy;
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
+use crate::metrics::{Recorded, Uncounted};
 use crate::session::{UserId, VisitorSession};
 use crate::state::AppState;
 use crate::store::{Action, Applied, Event, Source};
@@ -18,20 +19,17 @@ pub struct Served<'a> {
     pub variant: usize,
     /// Why the request was not counted, if it was not (the reason label of
     /// `splitcast_uncounted_requests_total`).
-    pub uncounted: Option<&'static str>,
+    pub uncounted: Option<Uncounted>,
 }
 
 /// Tells the caller whether its request counted: `X-Splitcast-Counted:
 /// true|false` and, when false, `X-Splitcast-Uncounted-Reason`. A page (or a
 /// person trying splitcast with curl) otherwise cannot tell a bot's or a
 /// preview's answer from a counted one.
-pub fn mark_counted(
-    response: &mut actix_web::HttpResponseBuilder,
-    uncounted: Option<&'static str>,
-) {
+pub fn mark_counted(response: &mut actix_web::HttpResponseBuilder, uncounted: Option<Uncounted>) {
     response.insert_header(("X-Splitcast-Counted", uncounted.map_or("true", |_| "false")));
     if let Some(reason) = uncounted {
-        response.insert_header(("X-Splitcast-Uncounted-Reason", reason));
+        response.insert_header(("X-Splitcast-Uncounted-Reason", reason.as_str()));
     }
 }
 
@@ -41,7 +39,7 @@ pub fn uncounted_reason(
     req: &actix_web::HttpRequest,
     experiment: &Experiment,
     force: Option<&str>,
-) -> Result<Option<(&'static str, usize)>, ApiError> {
+) -> Result<Option<(Uncounted, usize)>, ApiError> {
     if let Some(reason) = not_counting(experiment, force)? {
         return Ok(Some(reason));
     }
@@ -58,27 +56,27 @@ fn foreign_origin(
     state: &AppState,
     req: &actix_web::HttpRequest,
     experiment: &Experiment,
-) -> Option<(&'static str, usize)> {
+) -> Option<(Uncounted, usize)> {
     let current = state.live.current();
     super::admin_guard::is_foreign_origin(req, &current.settings.server.cors_allowed_origins)
-        .then_some(("origin", experiment.control))
+        .then_some((Uncounted::Origin, experiment.control))
 }
 
 /// Served uncounted whoever asks: a preview, or an experiment not running.
 fn not_counting(
     experiment: &Experiment,
     force: Option<&str>,
-) -> Result<Option<(&'static str, usize)>, ApiError> {
+) -> Result<Option<(Uncounted, usize)>, ApiError> {
     if let Some(force) = force {
         let index = experiment
             .variant_index(force)
             .ok_or_else(|| ApiError::UnknownVariant(force.to_owned()))?;
-        return Ok(Some(("preview", index)));
+        return Ok(Some((Uncounted::Preview, index)));
     }
     if let Some(fixed) = experiment.fixed_variant() {
         let reason = match experiment.status {
-            crate::experiment::Status::Paused => "paused",
-            _ => "concluded",
+            crate::experiment::Status::Paused => Uncounted::Paused,
+            _ => Uncounted::Concluded,
         };
         return Ok(Some((reason, fixed)));
     }
@@ -90,10 +88,10 @@ fn bot(
     state: &AppState,
     req: &actix_web::HttpRequest,
     experiment: &Experiment,
-) -> Option<(&'static str, usize)> {
+) -> Option<(Uncounted, usize)> {
     state.is_bot(req).then(|| {
         state.metrics.bot_requests.inc();
-        ("bot", experiment.control)
+        (Uncounted::Bot, experiment.control)
     })
 }
 
@@ -157,7 +155,12 @@ pub async fn serve<'a>(
     }
     if req.method() == actix_web::http::Method::HEAD {
         // A HEAD request renders no page, so it enrols nobody.
-        return Ok(uncounted(state, experiment, experiment.control, "head"));
+        return Ok(uncounted(
+            state,
+            experiment,
+            experiment.control,
+            Uncounted::Head,
+        ));
     }
     let Decision::Enrolled(index) = decision else {
         session.update(|s| s.set_assignment(name, None));
@@ -184,7 +187,7 @@ pub async fn serve<'a>(
                 state,
                 experiment,
                 experiment.control,
-                "store_unavailable",
+                Uncounted::StoreUnavailable,
             ));
         }
     };
@@ -198,11 +201,7 @@ pub async fn serve<'a>(
     };
     let variant_name = experiment.variants[index].name.as_str();
     if new {
-        state
-            .metrics
-            .events
-            .with_label_values(&[name, variant_name, "enroll"])
-            .inc();
+        state.metrics.recorded(name, variant_name, Recorded::Enroll);
     }
     session.update(|s| s.set_assignment(name, Some(variant_name)));
     Ok(Served {
@@ -217,9 +216,9 @@ fn uncounted<'a>(
     state: &AppState,
     experiment: &'a Experiment,
     variant: usize,
-    reason: &'static str,
+    reason: Uncounted,
 ) -> Served<'a> {
-    state.metrics.uncounted.with_label_values(&[reason]).inc();
+    state.metrics.uncounted(reason);
     Served {
         experiment,
         variant,
@@ -234,6 +233,11 @@ fn served<'a>(state: &AppState, experiment: &'a Experiment, decision: Decision) 
             variant,
             uncounted: None,
         },
-        Decision::NotEnrolled => uncounted(state, experiment, experiment.control, "not_enrolled"),
+        Decision::NotEnrolled => uncounted(
+            state,
+            experiment,
+            experiment.control,
+            Uncounted::NotEnrolled,
+        ),
     }
 }

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::ingest::{
     Credential, Rejection, Resolved, Summary, authenticate, parse_batch, precheck, resolve,
 };
+use crate::metrics::Recorded;
 use crate::state::AppState;
 use crate::store::{Action, DeliveryId, Write, Written};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -55,7 +56,7 @@ pub async fn ingest(
                 events.push(event);
             }
             Ok(Resolved::Ignored(reason)) => {
-                state.metrics.uncounted.with_label_values(&[reason]).inc();
+                state.metrics.uncounted(reason);
                 summary.ignore();
             }
             // A lone event's refusal is the answer, and consumes no id.
@@ -73,8 +74,8 @@ pub async fn ingest(
         .iter()
         .map(|e| {
             let action = match e.action {
-                Action::View => "webhook_view",
-                _ => "webhook_conversion",
+                Action::View => Recorded::WebhookView,
+                _ => Recorded::WebhookConversion,
             };
             (e.experiment.clone(), e.variant.clone(), action)
         })
@@ -103,9 +104,7 @@ pub async fn ingest(
         if summary.applied(index, applied) {
             state
                 .metrics
-                .events
-                .with_label_values(&[experiment.as_str(), variant.as_str(), action])
-                .inc();
+                .recorded(experiment.as_str(), variant.as_str(), action);
         }
     }
     let summary = summary.finish();
