@@ -20,7 +20,7 @@ pub async fn get_content(
     let served = serve(
         &state,
         &current.experiments,
-        &current.settings.session.user_ids,
+        &current.settings,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),
@@ -52,7 +52,7 @@ pub async fn variant(
     let served = serve(
         &state,
         &current.experiments,
-        &current.settings.session.user_ids,
+        &current.settings,
         &req,
         query.experiment.as_deref(),
         query.force.as_deref(),

@@ -2,6 +2,7 @@
 
 use super::body::{parse_json, read_body};
 use super::visitor::{mark_counted, uncounted_reason};
+use crate::configuration::Settings;
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
 use crate::metrics::{Recorded, Uncounted};
@@ -41,6 +42,7 @@ pub async fn track_view(
     let experiment = find_experiment(&current.experiments, query.experiment.as_deref())?;
     track(
         &state,
+        &current.settings,
         &req,
         experiment,
         query.force.as_deref(),
@@ -81,6 +83,7 @@ pub async fn track_conversion(
     };
     track(
         &state,
+        &current.settings,
         &req,
         experiment,
         query.force.as_deref(),
@@ -106,14 +109,15 @@ fn find_experiment<'a>(
 /// variant.
 async fn track(
     state: &AppState,
+    settings: &Settings,
     req: &HttpRequest,
     experiment: &Experiment,
     force: Option<&str>,
     action: Action,
     mut session: VisitorSession,
 ) -> Result<HttpResponse, ApiError> {
-    let user = UserId::from_request(req, &state.live.current().settings.session.user_ids)?;
-    if let Some((reason, _)) = uncounted_reason(state, req, experiment, force)? {
+    let user = UserId::from_request(req, &settings.session.user_ids)?;
+    if let Some((reason, _)) = uncounted_reason(state, settings, req, experiment, force)? {
         state.metrics.uncounted(reason);
         return Ok(answer(Some(reason)));
     }

@@ -3,7 +3,7 @@
 //! the durable enrolment of new participants.
 
 use crate::assignment::{Decision, decide};
-use crate::configuration::UserIdPolicy;
+use crate::configuration::Settings;
 use crate::error::ApiError;
 use crate::experiment::{Experiment, Experiments};
 use crate::metrics::{Recorded, Uncounted};
@@ -36,6 +36,23 @@ pub fn mark_counted(response: &mut actix_web::HttpResponseBuilder, uncounted: Op
 /// Why a request is served without being counted, if it is not counted.
 pub fn uncounted_reason(
     state: &AppState,
+    settings: &Settings,
+    req: &actix_web::HttpRequest,
+    experiment: &Experiment,
+    force: Option<&str>,
+) -> Result<Option<(Uncounted, usize)>, ApiError> {
+    match whoever_asks(settings, req, experiment, force)? {
+        Some(reason) => Ok(Some(reason)),
+        None => Ok(bot(state, req, experiment)),
+    }
+}
+
+/// Served uncounted whoever the client is: a preview, an experiment not
+/// running, or a request from another site's page — the browser sends that
+/// with the visitor's cookies but hides the answer from the page, so the
+/// visitor never sees the variant and must not be enrolled or counted.
+fn whoever_asks(
+    settings: &Settings,
     req: &actix_web::HttpRequest,
     experiment: &Experiment,
     force: Option<&str>,
@@ -43,26 +60,11 @@ pub fn uncounted_reason(
     if let Some(reason) = not_counting(experiment, force)? {
         return Ok(Some(reason));
     }
-    if let Some(reason) = foreign_origin(state, req, experiment) {
-        return Ok(Some(reason));
-    }
-    Ok(bot(state, req, experiment))
+    let foreign = super::admin_guard::is_foreign_origin(req, &settings.server.cors_allowed_origins);
+    Ok(foreign.then_some((Uncounted::Origin, experiment.control)))
 }
 
-/// A request from another site's page: the browser sends it with the
-/// visitor's cookies but hides the answer from that page, so the visitor
-/// never sees the variant and must not be enrolled or counted.
-fn foreign_origin(
-    state: &AppState,
-    req: &actix_web::HttpRequest,
-    experiment: &Experiment,
-) -> Option<(Uncounted, usize)> {
-    let current = state.live.current();
-    super::admin_guard::is_foreign_origin(req, &current.settings.server.cors_allowed_origins)
-        .then_some((Uncounted::Origin, experiment.control))
-}
-
-/// Served uncounted whoever asks: a preview, or an experiment not running.
+/// A preview, or an experiment not running.
 fn not_counting(
     experiment: &Experiment,
     force: Option<&str>,
@@ -103,7 +105,7 @@ fn bot(
 pub async fn serve<'a>(
     state: &AppState,
     experiments: &'a Experiments,
-    user_ids: &UserIdPolicy,
+    settings: &Settings,
     req: &actix_web::HttpRequest,
     experiment_name: Option<&str>,
     force: Option<&str>,
@@ -112,7 +114,7 @@ pub async fn serve<'a>(
     let experiment = experiments
         .get(experiment_name)
         .ok_or_else(|| ApiError::UnknownExperiment(experiment_name.unwrap_or_default().into()))?;
-    let user = UserId::from_request(req, user_ids)?;
+    let user = UserId::from_request(req, &settings.session.user_ids)?;
     let known = |name: &str| experiments.get(Some(name)).is_some();
     if session
         .state()
@@ -122,11 +124,7 @@ pub async fn serve<'a>(
     {
         session.update(|s| s.forget_unknown(known));
     }
-    let not_counted = match not_counting(experiment, force)? {
-        Some(reason) => Some(reason),
-        None => foreign_origin(state, req, experiment),
-    };
-    if let Some((reason, variant)) = not_counted {
+    if let Some((reason, variant)) = whoever_asks(settings, req, experiment, force)? {
         return Ok(uncounted(state, experiment, variant, reason));
     }
     if let Some(user) = &user
