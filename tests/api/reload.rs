@@ -24,7 +24,8 @@ async fn headline(client: &reqwest::Client, base: &str, query: &str) -> String {
     body["headline"].as_str().unwrap_or_default().to_owned()
 }
 
-async fn reload(app: &TestApp) -> reqwest::Response {
+/// `POST /admin/reload` with the admin token, sent as the CLI sends it.
+pub async fn reload(app: &TestApp) -> reqwest::Response {
     app.client
         .post(app.url("/admin/reload"))
         .bearer_auth(TOKEN)

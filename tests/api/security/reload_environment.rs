@@ -3,6 +3,7 @@
 
 use crate::helpers::{Patch, TestApp, error_code, spawn_app_from};
 use crate::lifecycle::{TOKEN, answering_blip, blip, config};
+use crate::reload::reload;
 use serde_json::{Value, json};
 
 fn production() -> String {
@@ -12,16 +13,6 @@ fn production() -> String {
             "environment = \"production\"",
         )
         .patched("[session]", "[session]\nsecure = true")
-}
-
-async fn reload(app: &TestApp) -> reqwest::Response {
-    app.client
-        .post(app.url("/admin/reload"))
-        .bearer_auth(TOKEN)
-        .header("Content-Type", "application/json")
-        .send()
-        .await
-        .unwrap()
 }
 
 /// Asserts that the admin API still wants the token.
