@@ -25,6 +25,11 @@ variants = [{{ name = "A", weight = 50 }}, {{ name = "B", weight = 50 }}]
     )
 }
 
+/// `request` claiming to be `user` (believed as sent: development).
+async fn as_user(request: reqwest::RequestBuilder, user: &str) -> reqwest::Response {
+    request.header("X-User-Id", user).send().await.unwrap()
+}
+
 /// A browser whose cookie holds variant `wanted` of `experiment`.
 async fn browser_in(app: &TestApp, experiment: &str, wanted: &str) -> reqwest::Client {
     for _ in 0..200 {
@@ -63,19 +68,13 @@ async fn sybils_count_nothing(app: TestApp) {
     let attacker = browser_in(&app, "homepage_cta", "B").await;
     let before = app.counters().await;
     for i in 0..200 {
-        let response = attacker
-            .post(app.url("/track_conversion"))
-            .header("X-User-Id", format!("sybil-{i}"))
-            .send()
-            .await
-            .unwrap();
+        let response = as_user(
+            attacker.post(app.url("/track_conversion")),
+            &format!("sybil-{i}"),
+        )
+        .await;
         assert_eq!(error_code(response, 409).await, "not_assigned", "sybil-{i}");
-        let view = attacker
-            .post(app.url("/track_view"))
-            .header("X-User-Id", format!("sybil-{i}"))
-            .send()
-            .await
-            .unwrap();
+        let view = as_user(attacker.post(app.url("/track_view")), &format!("sybil-{i}")).await;
         assert_eq!(error_code(view, 409).await, "not_assigned");
     }
     assert_eq!(app.counters().await, before, "nothing was counted");
@@ -115,12 +114,11 @@ async fn a_hash_experiments_users_cannot_be_pinned_to_the_attackers_variant() {
         "the test needs users the hash puts in A"
     );
     for user in &users {
-        let response = attacker
-            .post(app.url("/track_conversion?experiment=checkout"))
-            .header("X-User-Id", user)
-            .send()
-            .await
-            .unwrap();
+        let response = as_user(
+            attacker.post(app.url("/track_conversion?experiment=checkout")),
+            user,
+        )
+        .await;
         assert_eq!(error_code(response, 409).await, "not_assigned", "{user}");
     }
     assert_eq!(app.total("checkout", "conversions").await, 0);
@@ -177,21 +175,19 @@ async fn a_backend_conversion_for_a_hash_user_is_accepted_whatever_a_browser_did
     // A browser assigned B tries every way it has to put the user in B.
     let attacker = browser_in(&app, "checkout", "B").await;
     for path in ["/track_view", "/track_conversion"] {
-        let response = attacker
-            .post(app.url(&format!("{path}?experiment=checkout")))
-            .header("X-User-Id", &user)
-            .send()
-            .await
-            .unwrap();
+        let response = as_user(
+            attacker.post(app.url(&format!("{path}?experiment=checkout"))),
+            &user,
+        )
+        .await;
         assert_eq!(error_code(response, 409).await, "not_assigned");
     }
     // Asking for the user's variant assigns it by the hash, cookie or not.
-    let served = attacker
-        .get(app.url("/get_content?experiment=checkout"))
-        .header("X-User-Id", &user)
-        .send()
-        .await
-        .unwrap();
+    let served = as_user(
+        attacker.get(app.url("/get_content?experiment=checkout")),
+        &user,
+    )
+    .await;
     assert_eq!(served.headers()["x-variant"], "A");
     let event = json!({"user_id": user, "experiment": "checkout", "goal": "purchase"});
     let response = app
@@ -216,12 +212,7 @@ async fn a_new_user_id_forgets_the_cookies_assignment_and_is_decided_afresh() {
     // Many users through one browser: each is drawn, not handed the cookie's B.
     let mut served = Vec::new();
     for i in 0..40 {
-        let response = visitor
-            .get(app.url("/get_content"))
-            .header("X-User-Id", format!("login-{i}"))
-            .send()
-            .await
-            .unwrap();
+        let response = as_user(visitor.get(app.url("/get_content")), &format!("login-{i}")).await;
         served.push(response.headers()["x-variant"].to_str().unwrap().to_owned());
         // The page's JS sends no header: the session's unit converts, in its variant.
         let conversion = visitor
